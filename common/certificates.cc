@@ -1,0 +1,194 @@
+#include "common/certificates.h"
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/files.h"
+
+namespace renkei {
+
+std::string OpenSslErrorText() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no OpenSSL error recorded";
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof(buffer));
+  return buffer;
+}
+
+namespace {
+
+OpenSslPtr<BIO> MemoryBio(absl::string_view data) {
+  return OpenSslPtr<BIO>(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+std::string BioContents(BIO* bio) {
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, size);
+}
+
+}  // namespace
+
+Certificate::Certificate(OpenSslPtr<X509> x509, std::string der)
+    : x509_(x509.release(), X509_free), der_(std::move(der)), fingerprint_(ToHex(Sha256(der_))) {}
+
+absl::StatusOr<Certificate> Certificate::FromDer(absl::string_view der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  OpenSslPtr<X509> x509(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x509 || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a DER X.509 certificate: ", OpenSslErrorText()));
+  }
+  return Certificate(std::move(x509), std::string(der));
+}
+
+absl::StatusOr<Certificate> Certificate::FromPem(absl::string_view pem) {
+  auto bio = MemoryBio(pem);
+  OpenSslPtr<X509> x509(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!x509) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a PEM X.509 certificate: ", OpenSslErrorText()));
+  }
+  unsigned char* der = nullptr;
+  int length = i2d_X509(x509.get(), &der);
+  if (length <= 0) return absl::InternalError("cannot DER-encode certificate");
+  std::string der_bytes(reinterpret_cast<char*>(der), length);
+  OPENSSL_free(der);
+  return Certificate(std::move(x509), std::move(der_bytes));
+}
+
+absl::StatusOr<Certificate> Certificate::FromPemFile(const std::string& path) {
+  auto pem = ReadFile(path);
+  if (!pem.ok()) return pem.status();
+  auto certificate = FromPem(*pem);
+  if (!certificate.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", certificate.status().message()));
+  }
+  return certificate;
+}
+
+std::string Certificate::Pem() const {
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), x509_.get());
+  return BioContents(bio.get());
+}
+
+std::string Certificate::SubjectCommonName() const {
+  char name[256] = {0};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(x509_.get()), NID_commonName, name,
+                            sizeof(name));
+  return name;
+}
+
+bool Certificate::HasP256Key() const {
+  EVP_PKEY* key = X509_get0_pubkey(x509_.get());
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  char group[64] = {0};
+  size_t length = 0;
+  if (!EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &length)) return false;
+  return std::string(group) == "prime256v1" || std::string(group) == "P-256";
+}
+
+bool Certificate::VerifySignature(absl::string_view data, absl::string_view signature) const {
+  EVP_PKEY* key = X509_get0_pubkey(x509_.get());
+  if (key == nullptr) return false;
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  bool ok = EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()),
+                             data.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+PrivateKey::PrivateKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}
+
+PrivateKey PrivateKey::GenerateP256() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  if (key == nullptr) std::abort();  // only on a broken OpenSSL installation
+  return PrivateKey(key);
+}
+
+absl::StatusOr<PrivateKey> PrivateKey::FromPem(absl::string_view pem) {
+  auto bio = MemoryBio(pem);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a PEM private key: ", OpenSslErrorText()));
+  }
+  return PrivateKey(key);
+}
+
+absl::StatusOr<PrivateKey> PrivateKey::FromPemFile(const std::string& path) {
+  auto pem = ReadFile(path);
+  if (!pem.ok()) return pem.status();
+  auto key = FromPem(*pem);
+  OPENSSL_cleanse(pem->data(), pem->size());
+  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  return key;
+}
+
+absl::StatusOr<std::string> PrivateKey::Sign(absl::string_view data) const {
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  size_t length = 0;
+  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &length,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return absl::InternalError(absl::StrCat("signing failed: ", OpenSslErrorText()));
+  }
+  std::string signature(length, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return absl::InternalError(absl::StrCat("signing failed: ", OpenSslErrorText()));
+  }
+  signature.resize(length);
+  return signature;
+}
+
+std::string PrivateKey::Pem() const {
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  return BioContents(bio.get());
+}
+
+TrustStore::TrustStore(X509_STORE* store) : store_(store, X509_STORE_free) {}
+
+absl::StatusOr<TrustStore> TrustStore::FromPems(const std::vector<std::string>& ca_pems) {
+  if (ca_pems.empty()) return absl::InvalidArgumentError("no trusted CA certificate given");
+  TrustStore trust(X509_STORE_new());
+  for (const std::string& pem : ca_pems) {
+    auto ca = Certificate::FromPem(pem);
+    if (!ca.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("trusted CA: ", ca.status().message()));
+    }
+    if (X509_STORE_add_cert(trust.store_.get(), ca->get()) != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("trusted CA not usable: ", OpenSslErrorText()));
+    }
+  }
+  return trust;
+}
+
+absl::Status TrustStore::Verify(const Certificate& leaf) const {
+  OpenSslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+  if (X509_STORE_CTX_init(ctx.get(), store_.get(), leaf.get(), nullptr) != 1) {
+    return absl::InternalError("cannot initialise certificate verification");
+  }
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int error = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate ", leaf.fingerprint().substr(0, 16),
+                     "... does not chain to a trusted CA: ",
+                     X509_verify_cert_error_string(error)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace renkei

@@ -1,0 +1,75 @@
+// X.509 certificates, ECDSA P-256 keys and signatures (OpenSSL 3).
+//
+// Certificate and PrivateKey are immutable after construction and safe to use from many
+// threads. TrustStore::Verify is thread-safe.
+#ifndef RENKEI_COMMON_CERTIFICATES_H_
+#define RENKEI_COMMON_CERTIFICATES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/openssl_types.h"
+
+namespace renkei {
+
+class Certificate {
+ public:
+  static absl::StatusOr<Certificate> FromPem(absl::string_view pem);
+  static absl::StatusOr<Certificate> FromDer(absl::string_view der);
+  // Reads the first certificate of a PEM file.
+  static absl::StatusOr<Certificate> FromPemFile(const std::string& path);
+
+  const std::string& der() const { return der_; }
+  std::string Pem() const;
+  // Lowercase hex SHA-256 of the DER: how the configuration names certificates.
+  const std::string& fingerprint() const { return fingerprint_; }
+  std::string SubjectCommonName() const;
+  X509* get() const { return x509_.get(); }
+
+  // True when the key is ECDSA over P-256 (the only algorithm the federation signs with).
+  bool HasP256Key() const;
+  // Verifies an ECDSA-SHA256 DER signature over `data` with this certificate's key.
+  bool VerifySignature(absl::string_view data, absl::string_view signature) const;
+
+ private:
+  Certificate(OpenSslPtr<X509> x509, std::string der);
+  std::shared_ptr<X509> x509_;
+  std::string der_;
+  std::string fingerprint_;
+};
+
+class PrivateKey {
+ public:
+  static absl::StatusOr<PrivateKey> FromPemFile(const std::string& path);
+  static absl::StatusOr<PrivateKey> FromPem(absl::string_view pem);
+  static PrivateKey GenerateP256();
+
+  // ECDSA-SHA256, DER-encoded.
+  absl::StatusOr<std::string> Sign(absl::string_view data) const;
+  // PKCS#8 PEM. Callers write it only to files of mode 0600.
+  std::string Pem() const;
+  EVP_PKEY* get() const { return key_.get(); }
+
+ private:
+  explicit PrivateKey(EVP_PKEY* key);
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+// A set of trusted CA certificates against which leaf certificates are verified.
+class TrustStore {
+ public:
+  static absl::StatusOr<TrustStore> FromPems(const std::vector<std::string>& ca_pems);
+  // OK when `leaf` chains to one of the CAs and is within its validity period;
+  // UNAUTHENTICATED naming the reason otherwise.
+  absl::Status Verify(const Certificate& leaf) const;
+
+ private:
+  explicit TrustStore(X509_STORE* store);
+  std::shared_ptr<X509_STORE> store_;
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_COMMON_CERTIFICATES_H_

@@ -1,0 +1,104 @@
+#include "common/certificates.h"
+
+#include "gtest/gtest.h"
+#include "tools/renkeictl/pki.h"
+
+namespace renkei {
+namespace {
+
+struct Issued {
+  Certificate certificate;
+  PrivateKey key;
+};
+
+Issued MakeCa(const std::string& name) {
+  PrivateKey key = PrivateKey::GenerateP256();
+  CertificateRequest request;
+  request.kind = CertificateKind::kCertificateAuthority;
+  request.common_name = name;
+  auto certificate = IssueCertificate(request, key, nullptr, key);
+  EXPECT_TRUE(certificate.ok()) << certificate.status();
+  return {*certificate, key};
+}
+
+Issued IssueSigning(const Issued& ca, int not_before_days = 0, int days = 365) {
+  PrivateKey key = PrivateKey::GenerateP256();
+  CertificateRequest request;
+  request.kind = CertificateKind::kSigning;
+  request.common_name = "JP/GOV/MHLW";
+  request.not_before_days = not_before_days;
+  request.validity_days = days;
+  auto certificate = IssueCertificate(request, key, &ca.certificate, ca.key);
+  EXPECT_TRUE(certificate.ok()) << certificate.status();
+  return {*certificate, key};
+}
+
+TEST(Certificates, SignatureVerifiesOnlyForTheSignedBytesAndKey) {
+  Issued ca = MakeCa("CA");
+  Issued leaf = IssueSigning(ca);
+  Issued other = IssueSigning(ca);
+  auto signature = leaf.key.Sign("header bytes");
+  ASSERT_TRUE(signature.ok());
+  EXPECT_TRUE(leaf.certificate.VerifySignature("header bytes", *signature));
+  EXPECT_FALSE(leaf.certificate.VerifySignature("header bytez", *signature));
+  EXPECT_FALSE(other.certificate.VerifySignature("header bytes", *signature));
+  EXPECT_FALSE(leaf.certificate.VerifySignature("header bytes", "not a signature"));
+  EXPECT_TRUE(leaf.certificate.HasP256Key());
+}
+
+TEST(Certificates, PemAndDerRoundTripKeepTheFingerprint) {
+  Issued ca = MakeCa("CA");
+  auto from_pem = Certificate::FromPem(ca.certificate.Pem());
+  ASSERT_TRUE(from_pem.ok());
+  auto from_der = Certificate::FromDer(ca.certificate.der());
+  ASSERT_TRUE(from_der.ok());
+  EXPECT_EQ(from_pem->fingerprint(), ca.certificate.fingerprint());
+  EXPECT_EQ(from_der->fingerprint(), ca.certificate.fingerprint());
+  EXPECT_EQ(ca.certificate.fingerprint().size(), 64u);
+  EXPECT_EQ(from_pem->SubjectCommonName(), "CA");
+}
+
+TEST(Certificates, RejectsGarbage) {
+  EXPECT_FALSE(Certificate::FromPem("-----BEGIN CERTIFICATE-----\nAAAA\n").ok());
+  EXPECT_FALSE(Certificate::FromDer("\x30\x03\x02\x01\x01").ok());
+  EXPECT_FALSE(PrivateKey::FromPem("nonsense").ok());
+  EXPECT_EQ(Certificate::FromPemFile("/nonexistent/cert.pem").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(Certificates, KeyPemRoundTrips) {
+  PrivateKey key = PrivateKey::GenerateP256();
+  auto reloaded = PrivateKey::FromPem(key.Pem());
+  ASSERT_TRUE(reloaded.ok());
+  Issued ca = MakeCa("CA");
+  CertificateRequest request;
+  request.common_name = "x";
+  auto certificate = IssueCertificate(request, key, &ca.certificate, ca.key);
+  ASSERT_TRUE(certificate.ok());
+  auto signature = reloaded->Sign("data");
+  ASSERT_TRUE(signature.ok());
+  EXPECT_TRUE(certificate->VerifySignature("data", *signature));
+}
+
+TEST(TrustStore, AcceptsIssuedAndRejectsForeignOrExpired) {
+  Issued ca = MakeCa("Federation CA");
+  Issued foreign_ca = MakeCa("Other CA");
+  auto trust = TrustStore::FromPems({ca.certificate.Pem()});
+  ASSERT_TRUE(trust.ok());
+  EXPECT_TRUE(trust->Verify(IssueSigning(ca).certificate).ok());
+
+  absl::Status foreign = trust->Verify(IssueSigning(foreign_ca).certificate);
+  EXPECT_EQ(foreign.code(), absl::StatusCode::kUnauthenticated);
+
+  absl::Status expired = trust->Verify(IssueSigning(ca, -10, 5).certificate);
+  EXPECT_EQ(expired.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(std::string(expired.message()).find("expired"), std::string::npos) << expired;
+}
+
+TEST(TrustStore, NeedsAtLeastOneValidCa) {
+  EXPECT_FALSE(TrustStore::FromPems({}).ok());
+  EXPECT_FALSE(TrustStore::FromPems({"not pem"}).ok());
+}
+
+}  // namespace
+}  // namespace renkei

@@ -1,0 +1,27 @@
+// Structured logging: one JSON object per line on stderr.
+//
+//   {"time":"2026-11-23T01:02:03.456Z","level":"warning","component":"peer",
+//    "message_id":"3f2a…","msg":"rejected: signature does not verify"}
+//
+// Callers must never pass keys, raw resident ids or payloads. Thread-safe: each line is
+// written with a single write(2).
+#ifndef RENKEI_COMMON_LOG_H_
+#define RENKEI_COMMON_LOG_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace renkei {
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+void Log(LogLevel level, absl::string_view component, absl::string_view message,
+         absl::string_view message_id = "");
+
+// JSON string escaping (RFC 8259), exposed for tests.
+std::string JsonEscape(absl::string_view text);
+
+}  // namespace renkei
+
+#endif  // RENKEI_COMMON_LOG_H_

@@ -1,0 +1,29 @@
+// renkeictl: the operator's command-line tool. `renkeictl --help` lists the command groups.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/renkeictl/pki_command.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: renkeictl GROUP COMMAND [--flag value ...]
+
+Groups:
+  pki   create a federation CA and issue certificates (renkeictl pki --help)
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 1 : 0;
+  }
+  if (args[0] == "pki") {
+    return renkei::RunPkiCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  std::cerr << "renkeictl: unknown group \"" << args[0] << "\"\n" << kUsage;
+  return 1;
+}
