@@ -1,0 +1,92 @@
+#include "security_server/envelope.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/identifiers.h"
+
+namespace renkei {
+
+absl::StatusOr<v1::SignedHeader> SignHeader(std::string header_bytes,
+                                            const SigningIdentity& signer) {
+  auto signature = signer.key.Sign(header_bytes);
+  if (!signature.ok()) return signature.status();
+  v1::SignedHeader signed_header;
+  signed_header.set_header(std::move(header_bytes));
+  signed_header.set_signature(*std::move(signature));
+  signed_header.set_algorithm(v1::ECDSA_P256_SHA256);
+  *signed_header.mutable_signer() = signer.member;
+  signed_header.set_signer_certificate(signer.certificate.der());
+  return signed_header;
+}
+
+absl::Status VerifySignedHeader(const v1::SignedHeader& signed_header,
+                                const Federation& federation) {
+  const std::string signer = ToString(signed_header.signer());
+  if (signed_header.algorithm() != v1::ECDSA_P256_SHA256) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "unsupported signature algorithm ", v1::SignatureAlgorithm_Name(signed_header.algorithm()),
+        " (the federation signs with ECDSA_P256_SHA256)"));
+  }
+  if (!federation.HasMember(signed_header.signer())) {
+    return absl::UnauthenticatedError(absl::StrCat("signer ", signer, " is not a member"));
+  }
+  auto certificate = Certificate::FromDer(signed_header.signer_certificate());
+  if (!certificate.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("signer certificate of ", signer, " is malformed"));
+  }
+  if (!certificate->HasP256Key()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("signer certificate of ", signer, " does not hold an ECDSA P-256 key"));
+  }
+  if (federation.IsRevoked(certificate->fingerprint())) {
+    return absl::UnauthenticatedError(absl::StrCat("signing certificate ",
+                                                   certificate->fingerprint(), " of ", signer,
+                                                   " is revoked"));
+  }
+  if (!federation.IsRegisteredSigningCertificate(signed_header.signer(),
+                                                 certificate->fingerprint())) {
+    return absl::UnauthenticatedError(absl::StrCat("certificate ", certificate->fingerprint(),
+                                                   " is not a registered signing certificate of ",
+                                                   signer));
+  }
+  absl::Status chain = federation.trust().Verify(*certificate);
+  if (!chain.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("signing certificate of ", signer, ": ", chain.message()));
+  }
+  if (!certificate->VerifySignature(signed_header.header(), signed_header.signature())) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("header signature does not verify with the signing certificate of ", signer));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFreshness(const google::protobuf::Timestamp& created_at, absl::Time now,
+                            absl::Duration max_skew) {
+  absl::Duration offset = FromTimestamp(created_at) - now;
+  if (offset > max_skew || offset < -max_skew) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "header timestamp ", absl::FormatTime(FromTimestamp(created_at), absl::UTCTimeZone()),
+        " is ", absl::FormatDuration(offset), " from this server's clock (allowed ±",
+        absl::FormatDuration(max_skew), ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::string NewMessageId() { return ToHex(RandomBytes(16)); }
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  google::protobuf::Timestamp timestamp;
+  int64_t nanos = absl::ToUnixNanos(time);
+  timestamp.set_seconds(nanos / 1000000000);
+  timestamp.set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  return timestamp;
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
+}  // namespace renkei

@@ -1,0 +1,187 @@
+#include "security_server/federation.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/identifiers.h"
+#include "common/status_macros.h"
+
+namespace renkei {
+namespace {
+
+constexpr int64_t kDefaultMaxMessageBytes = 4 << 20;
+constexpr int64_t kDefaultMaxClockSkewSeconds = 60;
+
+absl::Status CheckFingerprint(absl::string_view what, const std::string& fingerprint) {
+  bool ok = fingerprint.size() == 64;
+  for (char c : fingerprint) ok = ok && (absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'));
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": \"", fingerprint, "\" is not a SHA-256 fingerprint (64 lowercase hex digits)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckInstance(const std::string& instance, const v1::MemberId& member,
+                           absl::string_view text) {
+  if (member.instance() != instance) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "identifier ", text, " belongs to instance ", member.instance(), ", not ", instance));
+  }
+  return absl::OkStatus();
+}
+
+// True when `address` is an IP literal with port: "127.0.0.1:80" or "[::1]:80".
+bool IsIpLiteralAddress(const std::string& address) {
+  if (!address.empty() && address[0] == '[') return address.find("]:") != std::string::npos;
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    if (!absl::ascii_isdigit(address[i]) && address[i] != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Federation::Federation(v1::GlobalConfiguration configuration, TrustStore trust)
+    : configuration_(std::move(configuration)), trust_(std::move(trust)) {}
+
+absl::StatusOr<std::shared_ptr<const Federation>> Federation::Create(
+    v1::GlobalConfiguration configuration) {
+  if (configuration.instance().empty()) {
+    return absl::InvalidArgumentError("global configuration: instance is empty");
+  }
+  std::vector<std::string> ca_pems(configuration.trusted_ca_pem().begin(),
+                                   configuration.trusted_ca_pem().end());
+  auto trust = TrustStore::FromPems(ca_pems);
+  if (!trust.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("global configuration: ", trust.status().message()));
+  }
+  std::shared_ptr<Federation> federation(new Federation(std::move(configuration), *trust));
+  Federation& f = *federation;
+  const v1::GlobalConfiguration& c = f.configuration_;
+  const std::string& instance = c.instance();
+  for (const std::string& pem : c.trusted_ca_pem()) f.trusted_ca_pem_ += pem;
+
+  f.max_message_bytes_ =
+      c.limits().max_message_bytes() > 0 ? c.limits().max_message_bytes() : kDefaultMaxMessageBytes;
+  f.max_clock_skew_ = absl::Seconds(c.limits().max_clock_skew_seconds() > 0
+                                        ? c.limits().max_clock_skew_seconds()
+                                        : kDefaultMaxClockSkewSeconds);
+
+  for (const v1::Member& member : c.members()) {
+    RENKEI_ASSIGN_OR_RETURN(v1::MemberId id, ParseMemberId(member.id()));
+    RENKEI_RETURN_IF_ERROR(CheckInstance(instance, id, member.id()));
+    if (!f.members_.emplace(member.id(), &member).second) {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate member ", member.id()));
+    }
+    for (const std::string& code : member.subsystems()) {
+      std::string full = absl::StrCat(member.id(), "/", code);
+      RENKEI_RETURN_IF_ERROR(ParseSubsystemId(full).status());
+      if (!f.subsystems_.insert(full).second) {
+        return absl::InvalidArgumentError(absl::StrCat("duplicate subsystem ", full));
+      }
+    }
+    for (const std::string& fingerprint : member.signing_certificate_sha256()) {
+      RENKEI_RETURN_IF_ERROR(
+          CheckFingerprint(absl::StrCat("signing certificate of ", member.id()), fingerprint));
+      f.signing_certificates_.emplace(member.id(), fingerprint);
+    }
+  }
+  for (const v1::SecurityServer& server : c.security_servers()) {
+    RENKEI_ASSIGN_OR_RETURN(v1::SecurityServerId id, ParseSecurityServerId(server.id()));
+    RENKEI_RETURN_IF_ERROR(CheckInstance(instance, id.member(), server.id()));
+    if (f.members_.count(ToString(id.member())) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "security server ", server.id(), " belongs to unknown member ", ToString(id.member())));
+    }
+    if (server.addresses().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("security server ", server.id(), " has no address"));
+    }
+    if (server.addresses_size() > 1) {
+      // Several addresses are handed to gRPC's pick_first policy, which takes IP literals;
+      // a host name with several addresses belongs in DNS instead.
+      for (const std::string& address : server.addresses()) {
+        if (!IsIpLiteralAddress(address)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "security server ", server.id(), ": with several addresses each must be an IP ",
+              "literal with port, got \"", address, "\""));
+        }
+      }
+    }
+    RENKEI_RETURN_IF_ERROR(
+        CheckFingerprint(absl::StrCat("authentication certificate of ", server.id()),
+                         server.authentication_certificate_sha256()));
+    FederationServer entry{id, server.id(),
+                           {server.addresses().begin(), server.addresses().end()},
+                           server.authentication_certificate_sha256()};
+    if (!f.servers_.emplace(server.id(), entry).second) {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate security server ", server.id()));
+    }
+    if (!f.server_by_fingerprint_.emplace(server.authentication_certificate_sha256(), server.id())
+             .second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "authentication certificate of ", server.id(), " is also registered for another server"));
+    }
+    for (const std::string& provided : server.provides()) {
+      RENKEI_RETURN_IF_ERROR(ParseSubsystemId(provided).status());
+      if (f.subsystems_.count(provided) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "security server ", server.id(), " provides unknown subsystem ", provided));
+      }
+      f.providers_[provided].push_back(server.id());
+    }
+  }
+  for (const std::string& fingerprint : c.revoked_certificate_sha256()) {
+    RENKEI_RETURN_IF_ERROR(CheckFingerprint("revoked certificate", fingerprint));
+    f.revoked_.insert(fingerprint);
+  }
+  return std::shared_ptr<const Federation>(federation);
+}
+
+bool Federation::HasMember(const v1::MemberId& member) const {
+  return members_.count(ToString(member)) > 0;
+}
+
+bool Federation::HasSubsystem(const v1::SubsystemId& subsystem) const {
+  return subsystems_.count(ToString(subsystem)) > 0;
+}
+
+std::string Federation::MemberName(const v1::MemberId& member) const {
+  auto it = members_.find(ToString(member));
+  return it == members_.end() ? "" : it->second->name();
+}
+
+bool Federation::IsRegisteredSigningCertificate(const v1::MemberId& member,
+                                                const std::string& fingerprint) const {
+  return signing_certificates_.count({ToString(member), fingerprint}) > 0;
+}
+
+bool Federation::IsRevoked(const std::string& fingerprint) const {
+  return revoked_.count(fingerprint) > 0;
+}
+
+std::vector<const FederationServer*> Federation::ProvidersOf(
+    const v1::SubsystemId& subsystem) const {
+  std::vector<const FederationServer*> result;
+  auto it = providers_.find(ToString(subsystem));
+  if (it == providers_.end()) return result;
+  for (const std::string& id : it->second) result.push_back(&servers_.at(id));
+  return result;
+}
+
+const FederationServer* Federation::ServerByAuthenticationCertificate(
+    const std::string& fingerprint) const {
+  auto it = server_by_fingerprint_.find(fingerprint);
+  return it == server_by_fingerprint_.end() ? nullptr : &servers_.at(it->second);
+}
+
+const FederationServer* Federation::ServerById(const std::string& id_text) const {
+  auto it = servers_.find(id_text);
+  return it == servers_.end() ? nullptr : &it->second;
+}
+
+}  // namespace renkei

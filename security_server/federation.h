@@ -1,0 +1,75 @@
+// Federation: an indexed, validated view of one GlobalConfiguration.
+//
+// Built once per configuration version and then immutable, so it is shared between threads
+// as std::shared_ptr<const Federation> and swapped whole when a new version arrives.
+#ifndef RENKEI_SECURITY_SERVER_FEDERATION_H_
+#define RENKEI_SECURITY_SERVER_FEDERATION_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/certificates.h"
+#include "renkei/v1/config.pb.h"
+#include "renkei/v1/identifiers.pb.h"
+
+namespace renkei {
+
+struct FederationServer {
+  v1::SecurityServerId id;
+  std::string id_text;
+  std::vector<std::string> addresses;
+  std::string authentication_certificate_sha256;
+};
+
+class Federation {
+ public:
+  // Validates `configuration`: identifiers well-formed and of this instance, no duplicates,
+  // every reference resolves, fingerprints are 64 hex digits, at least one trusted CA.
+  // INVALID_ARGUMENT naming the first problem otherwise.
+  static absl::StatusOr<std::shared_ptr<const Federation>> Create(
+      v1::GlobalConfiguration configuration);
+
+  const v1::GlobalConfiguration& configuration() const { return configuration_; }
+  const TrustStore& trust() const { return trust_; }
+  int64_t max_message_bytes() const { return max_message_bytes_; }
+  absl::Duration max_clock_skew() const { return max_clock_skew_; }
+  // Concatenated PEM of the trusted CAs, for gRPC TLS credentials.
+  const std::string& trusted_ca_pem() const { return trusted_ca_pem_; }
+
+  bool HasMember(const v1::MemberId& member) const;
+  bool HasSubsystem(const v1::SubsystemId& subsystem) const;
+  std::string MemberName(const v1::MemberId& member) const;
+  bool IsRegisteredSigningCertificate(const v1::MemberId& member,
+                                      const std::string& fingerprint) const;
+  bool IsRevoked(const std::string& fingerprint) const;
+  // The servers that provide `subsystem`, in configuration order; empty when none.
+  std::vector<const FederationServer*> ProvidersOf(const v1::SubsystemId& subsystem) const;
+  // The server whose authentication certificate has `fingerprint`, or null.
+  const FederationServer* ServerByAuthenticationCertificate(const std::string& fingerprint) const;
+  const FederationServer* ServerById(const std::string& id_text) const;
+
+ private:
+  Federation(v1::GlobalConfiguration configuration, TrustStore trust);
+
+  v1::GlobalConfiguration configuration_;
+  TrustStore trust_;
+  std::string trusted_ca_pem_;
+  int64_t max_message_bytes_ = 0;
+  absl::Duration max_clock_skew_;
+  std::map<std::string, const v1::Member*> members_;           // by member id text
+  std::set<std::string> subsystems_;                           // full subsystem id text
+  std::set<std::pair<std::string, std::string>> signing_certificates_;  // (member, sha256)
+  std::set<std::string> revoked_;
+  std::map<std::string, FederationServer> servers_;            // by server id text
+  std::map<std::string, std::string> server_by_fingerprint_;   // sha256 → server id text
+  std::map<std::string, std::vector<std::string>> providers_;  // subsystem → server ids
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_FEDERATION_H_

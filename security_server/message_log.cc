@@ -1,0 +1,158 @@
+#include "security_server/message_log.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "rocksdb/write_batch.h"
+
+namespace renkei {
+namespace {
+
+constexpr char kEntryPrefix = 'e';
+
+// Big-endian, so that RocksDB's byte order is sequence order.
+std::string EntryKey(uint64_t sequence) {
+  std::string key(9, '\0');
+  key[0] = kEntryPrefix;
+  for (int i = 0; i < 8; ++i) key[8 - i] = static_cast<char>((sequence >> (8 * i)) & 0xff);
+  return key;
+}
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("message log ", what, ": ", status.ToString()));
+}
+
+}  // namespace
+
+MessageLog::MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies,
+                       uint64_t next_sequence, std::string last_hash)
+    : db_(std::move(db)),
+      store_bodies_(store_bodies),
+      next_sequence_(next_sequence),
+      last_hash_(std::move(last_hash)),
+      durable_through_(next_sequence) {}
+
+absl::StatusOr<std::unique_ptr<MessageLog>> MessageLog::Open(const std::string& directory,
+                                                             bool store_bodies) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  absl::Status status = FromRocks(rocksdb::DB::Open(options, directory, &raw), "open");
+  if (!status.ok()) return status;
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  // The chain resumes from the last entry on disk: its sequence and the hash of its bytes.
+  uint64_t next_sequence = 0;
+  std::string last_hash(32, '\0');
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(EntryKey(UINT64_MAX));
+  if (it->Valid() && !it->key().empty() && it->key()[0] == kEntryPrefix) {
+    v1::MessageLogEntry last;
+    if (!last.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("message log: last entry is unreadable");
+    }
+    next_sequence = last.sequence() + 1;
+    last_hash = Sha256(absl::string_view(it->value().data(), it->value().size()));
+  }
+  return std::unique_ptr<MessageLog>(
+      new MessageLog(std::move(db), store_bodies, next_sequence, std::move(last_hash)));
+}
+
+absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
+  v1::MessageLogEntry entry;
+  entry.set_role(evidence.role);
+  entry.set_message_id(evidence.message_id);
+  *entry.mutable_request() = *evidence.request;
+  *entry.mutable_response() = *evidence.response;
+  if (store_bodies_) {
+    entry.set_request_payload(std::string(evidence.request_payload));
+    entry.set_response_payload(std::string(evidence.response_payload));
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (!failure_.ok()) return failure_;
+  uint64_t sequence = next_sequence_++;
+  entry.set_sequence(sequence);
+  entry.set_previous_entry_sha256(last_hash_);
+  std::string bytes = entry.SerializeAsString();
+  last_hash_ = Sha256(bytes);
+  pending_.emplace_back(sequence, std::move(bytes));
+
+  // Group commit: whoever finds no writer active becomes the writer for everything pending.
+  while (durable_through_ <= sequence && failure_.ok()) {
+    if (writer_active_) {
+      mu_.Await(absl::Condition(
+          +[](MessageLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !log->writer_active_ || !log->failure_.ok();
+          },
+          this));
+      continue;
+    }
+    writer_active_ = true;
+    std::vector<std::pair<uint64_t, std::string>> batch_entries;
+    batch_entries.swap(pending_);
+    uint64_t through = batch_entries.back().first + 1;
+    mu_.Unlock();
+    rocksdb::WriteBatch batch;
+    for (const auto& [seq, value] : batch_entries) batch.Put(EntryKey(seq), value);
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    absl::Status written = FromRocks(db_->Write(options, &batch), "write");
+    mu_.Lock();
+    writer_active_ = false;
+    if (written.ok()) {
+      durable_through_ = through;
+    } else {
+      failure_ = written;
+    }
+  }
+  return durable_through_ > sequence ? absl::OkStatus() : failure_;
+}
+
+uint64_t MessageLog::size() const {
+  absl::MutexLock lock(&mu_);
+  return next_sequence_;
+}
+
+absl::StatusOr<std::vector<v1::MessageLogEntry>> MessageLog::Read(uint64_t first,
+                                                                  size_t count) const {
+  std::vector<v1::MessageLogEntry> entries;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(EntryKey(first)); it->Valid() && entries.size() < count; it->Next()) {
+    if (it->key().empty() || it->key()[0] != kEntryPrefix) break;
+    v1::MessageLogEntry entry;
+    if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("message log: unreadable entry");
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+absl::Status MessageLog::VerifyChain() const {
+  std::string previous(32, '\0');
+  uint64_t expected = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(EntryKey(0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != kEntryPrefix) break;
+    absl::string_view bytes(it->value().data(), it->value().size());
+    v1::MessageLogEntry entry;
+    if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::DataLossError(absl::StrCat("message log entry ", expected, " is unreadable"));
+    }
+    if (entry.sequence() != expected) {
+      return absl::DataLossError(absl::StrCat("message log entry ", expected,
+                                              " is missing (found ", entry.sequence(), ")"));
+    }
+    if (!ConstantTimeEquals(entry.previous_entry_sha256(), previous)) {
+      return absl::DataLossError(
+          absl::StrCat("message log entry ", expected, " does not link to its predecessor"));
+    }
+    previous = Sha256(bytes);
+    ++expected;
+  }
+  return FromRocks(it->status(), "read");
+}
+
+}  // namespace renkei

@@ -1,0 +1,61 @@
+// MessageLog: the security server's own evidence of every exchange it took part in: the
+// signed request and response headers (bodies by setting), in RocksDB, hash-chained so that
+// removing or altering an entry breaks the chain.
+//
+// Appends are durable (fsync) when Record returns. Concurrent appends are group-committed:
+// one caller writes everything pending in one synced batch while the others wait. After a
+// failed write the log refuses further appends (the chain could have a gap); the server
+// then fails closed. Thread-safe.
+#ifndef RENKEI_SECURITY_SERVER_MESSAGE_LOG_H_
+#define RENKEI_SECURITY_SERVER_MESSAGE_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+#include "security_server/exchange_recorder.h"
+
+namespace renkei {
+
+class MessageLog final : public ExchangeRecorder {
+ public:
+  // Opens (creating if needed) the log in `directory`; resumes the chain after its last entry.
+  static absl::StatusOr<std::unique_ptr<MessageLog>> Open(const std::string& directory,
+                                                          bool store_bodies);
+
+  absl::Status Record(const ExchangeEvidence& evidence) override;
+
+  // Number of entries ever appended.
+  uint64_t size() const;
+
+  // Reads every entry and checks sequence numbers and hash links. DATA_LOSS naming the first
+  // broken entry. For audits and tests; reads the whole log.
+  absl::Status VerifyChain() const;
+
+  // Entries with sequence in [first, first + count), for audits and tests.
+  absl::StatusOr<std::vector<v1::MessageLogEntry>> Read(uint64_t first, size_t count) const;
+
+ private:
+  MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies, uint64_t next_sequence,
+             std::string last_hash);
+
+  const std::unique_ptr<rocksdb::DB> db_;
+  const bool store_bodies_;
+
+  mutable absl::Mutex mu_;
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_);
+  std::string last_hash_ ABSL_GUARDED_BY(mu_);
+  // Serialized entries (sequence, bytes) waiting for the next group commit.
+  std::vector<std::pair<uint64_t, std::string>> pending_ ABSL_GUARDED_BY(mu_);
+  bool writer_active_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t durable_through_ ABSL_GUARDED_BY(mu_) = 0;  // entries below this are on disk
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_MESSAGE_LOG_H_

@@ -1,0 +1,112 @@
+#include "security_server/message_log.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+
+namespace renkei {
+namespace {
+
+std::string FreshDirectory(const std::string& name) {
+  std::string directory = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
+  rocksdb::DestroyDB(directory, rocksdb::Options());
+  return directory;
+}
+
+absl::Status Append(MessageLog& log, const std::string& id) {
+  v1::SignedHeader request, response;
+  request.set_header("request " + id);
+  response.set_header("response " + id);
+  ExchangeEvidence evidence;
+  evidence.role = v1::MessageLogEntry::PROVIDER;
+  evidence.message_id = id;
+  evidence.request = &request;
+  evidence.response = &response;
+  evidence.request_payload = "body";
+  return log.Record(evidence);
+}
+
+TEST(MessageLog, AppendsChainedEntriesAndResumesAfterReopen) {
+  std::string directory = FreshDirectory("chain");
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE(Append(**log, "m0").ok());
+    ASSERT_TRUE(Append(**log, "m1").ok());
+  }
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ((*log)->size(), 2u);
+  ASSERT_TRUE(Append(**log, "m2").ok());
+  EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+  auto entries = (*log)->Read(0, 10);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[2].message_id(), "m2");
+  EXPECT_EQ((*entries)[2].sequence(), 2u);
+  EXPECT_EQ((*entries)[0].request().header(), "request m0");
+  EXPECT_TRUE((*entries)[0].request_payload().empty()) << "bodies are off by setting";
+}
+
+TEST(MessageLog, StoresBodiesWhenConfigured) {
+  auto log = MessageLog::Open(FreshDirectory("bodies"), true);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE(Append(**log, "m0").ok());
+  auto entries = (*log)->Read(0, 1);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ((*entries)[0].request_payload(), "body");
+}
+
+TEST(MessageLog, DetectsATamperedEntry) {
+  std::string directory = FreshDirectory("tamper");
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(Append(**log, absl::StrCat("m", i)).ok());
+  }
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), directory, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string key("e\0\0\0\0\0\0\0\1", 9);
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    v1::MessageLogEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(value));
+    entry.set_message_id("forged");
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, entry.SerializeAsString()).ok());
+  }
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok());
+  absl::Status status = (*log)->VerifyChain();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(status.message()).find("entry 2"), std::string::npos) << status;
+}
+
+TEST(MessageLog, ConcurrentAppendsAreAllDurableAndChained) {
+  std::string directory = FreshDirectory("concurrent");
+  constexpr int kThreads = 8, kPerThread = 50;
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          EXPECT_TRUE(Append(**log, absl::StrCat(t, "-", i)).ok());
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->size(), static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+}
+
+}  // namespace
+}  // namespace renkei
