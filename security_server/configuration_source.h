@@ -1,0 +1,42 @@
+// ConfigurationSource: where a security server gets the federation's global configuration.
+//
+// This release reads it from a file at start (FileConfigurationSource); the broker-following
+// source of the next release implements the same interface. Implementations are thread-safe;
+// Current() is called on every exchange and must be cheap.
+#ifndef RENKEI_SECURITY_SERVER_CONFIGURATION_SOURCE_H_
+#define RENKEI_SECURITY_SERVER_CONFIGURATION_SOURCE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "security_server/federation.h"
+
+namespace renkei {
+
+class ConfigurationSource {
+ public:
+  virtual ~ConfigurationSource() = default;
+  // The configuration in force; never null once the source has been created.
+  virtual std::shared_ptr<const Federation> Current() const = 0;
+};
+
+class FileConfigurationSource final : public ConfigurationSource {
+ public:
+  static absl::StatusOr<std::unique_ptr<FileConfigurationSource>> Load(const std::string& path);
+  std::shared_ptr<const Federation> Current() const override { return federation_; }
+
+ private:
+  explicit FileConfigurationSource(std::shared_ptr<const Federation> federation)
+      : federation_(std::move(federation)) {}
+  const std::shared_ptr<const Federation> federation_;
+};
+
+// UNAVAILABLE when `federation` carries an expiry time that has passed: exchanges fail
+// closed until a fresh configuration arrives.
+absl::Status CheckNotExpired(const Federation& federation, absl::Time now);
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_CONFIGURATION_SOURCE_H_

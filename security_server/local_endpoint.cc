@@ -1,0 +1,146 @@
+#include "security_server/local_endpoint.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/digest.h"
+#include "common/grpc_status.h"
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "security_server/grpc_glue.h"
+
+namespace renkei {
+namespace {
+
+// gRPC target for a server's addresses: several IP literals become one ipv4:/ipv6: target
+// that the pick_first policy walks in order (Federation validated they are IP literals).
+std::string ChannelTarget(const FederationServer& server) {
+  if (server.addresses.size() == 1) return server.addresses[0];
+  bool ipv6 = server.addresses[0][0] == '[';
+  return absl::StrCat(ipv6 ? "ipv6:" : "ipv4:", absl::StrJoin(server.addresses, ","));
+}
+
+// Handles one call from a local system, from reading its request to finishing it.
+class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  LocalCallReactor(grpc::GenericCallbackServerContext* context, LocalEndpoint& endpoint)
+      : context_(context), endpoint_(endpoint) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
+      return;
+    }
+    LocalCall call;
+    call.method = context_->method();
+    for (const auto& [key, value] : context_->client_metadata()) {
+      call.metadata.emplace(std::string(key.data(), key.size()),
+                            std::string(value.data(), value.size()));
+    }
+    auto auth = context_->auth_context();
+    call.caller.tls = auth != nullptr && auth->IsPeerAuthenticated();
+    call.caller.certificate_sha256 = PeerCertificateSha256(auth);
+    call.caller.peer_address = context_->peer();
+    call.payload = ByteBufferToString(request_);
+
+    auto prepared = endpoint_.consumer().Prepare(std::move(call));
+    if (!prepared.ok()) {
+      Refuse(prepared.status(), "");
+      return;
+    }
+    prepared_ = *std::move(prepared);
+    client_context_ = grpc::ClientContext::FromCallbackServerContext(*context_);
+    endpoint_.PeerStub(prepared_.provider, *prepared_.federation)
+        .async()
+        ->Exchange(client_context_.get(), &prepared_.request, &response_,
+                   [this](grpc::Status status) { OnPeerDone(status); });
+  }
+
+  void OnWriteDone(bool /*ok*/) override {}
+  void OnDone() override { delete this; }
+
+ private:
+  void OnPeerDone(const grpc::Status& status) {
+    const std::string& message_id = prepared_.header.message_id();
+    context_->AddTrailingMetadata(kMessageIdKey, message_id);
+    if (!status.ok()) {
+      // The provider's security server refused, or could not be reached.
+      Refuse(absl::Status(FromGrpcStatus(status).code(),
+                          absl::StrCat("provider security server ", prepared_.provider.id_text,
+                                       ": ", status.error_message())),
+             message_id);
+      return;
+    }
+    auto answer = endpoint_.consumer().Complete(
+        prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_));
+    if (!answer.ok()) {
+      Refuse(answer.status(), message_id);
+      return;
+    }
+    Log(LogLevel::kInfo, "local",
+        absl::StrCat(ToString(prepared_.header.client()), " called ",
+                     ToString(prepared_.header.service()), prepared_.header.method(), ": ",
+                     absl::StatusCodeToString(answer->status.code())),
+        message_id);
+    if (!answer->status.ok()) {
+      Finish(ToGrpcStatus(answer->status));
+      return;
+    }
+    reply_ = StringToByteBuffer(answer->payload);
+    StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  void Refuse(const absl::Status& status, const std::string& message_id) {
+    Log(LogLevel::kWarning, "local",
+        absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
+                     status.ToString()),
+        message_id);
+    Finish(ToGrpcStatus(status));
+  }
+
+  grpc::GenericCallbackServerContext* const context_;
+  LocalEndpoint& endpoint_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer reply_;
+  PreparedExchange prepared_;
+  std::unique_ptr<grpc::ClientContext> client_context_;
+  v1::ExchangeResponse response_;
+};
+
+}  // namespace
+
+LocalEndpoint::LocalEndpoint(const ConsumerSide& consumer, const Settings& settings,
+                             int max_peer_response_bytes)
+    : consumer_(consumer), settings_(settings), max_peer_response_bytes_(max_peer_response_bytes) {}
+
+grpc::ServerGenericBidiReactor* LocalEndpoint::CreateReactor(
+    grpc::GenericCallbackServerContext* context) {
+  return new LocalCallReactor(context, *this);
+}
+
+v1::PeerExchange::Stub& LocalEndpoint::PeerStub(const FederationServer& server,
+                                                const Federation& federation) {
+  std::string key = absl::StrCat(server.id_text, "|", absl::StrJoin(server.addresses, ","), "|",
+                                 Sha256(federation.trusted_ca_pem()));
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<v1::PeerExchange::Stub>& stub = peers_[key];
+  if (stub == nullptr) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = federation.trusted_ca_pem();
+    tls.pem_cert_chain = settings_.peer_tls.certificate_pem;
+    tls.pem_private_key = settings_.peer_tls.key_pem;
+    grpc::ChannelArguments args;
+    // The handshake checks the provider server's certificate names exactly this server.
+    args.SetSslTargetNameOverride(SecurityServerTlsName(server.id));
+    args.SetMaxReceiveMessageSize(max_peer_response_bytes_);
+    args.SetLoadBalancingPolicyName("pick_first");
+    stub = v1::PeerExchange::NewStub(
+        grpc::CreateCustomChannel(ChannelTarget(server), grpc::SslCredentials(tls), args));
+  }
+  return *stub;
+}
+
+}  // namespace renkei

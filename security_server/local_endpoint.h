@@ -1,0 +1,46 @@
+// LocalEndpoint: the generic gRPC service the agency's own systems call with ordinary typed
+// stubs. Any unary method is accepted; ConsumerSide checks and signs, the request goes to the
+// provider's security server over mutual TLS, and the verified answer comes back with the
+// message id in trailing metadata (renkei-message-id).
+//
+// Thread-safe; the peer channel map is guarded.
+#ifndef RENKEI_SECURITY_SERVER_LOCAL_ENDPOINT_H_
+#define RENKEI_SECURITY_SERVER_LOCAL_ENDPOINT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/generic/async_generic_service.h"
+#include "renkei/v1/peer.grpc.pb.h"
+#include "security_server/consumer_side.h"
+
+namespace renkei {
+
+class LocalEndpoint final : public grpc::CallbackGenericService {
+ public:
+  LocalEndpoint(const ConsumerSide& consumer, const Settings& settings,
+                int max_peer_response_bytes);
+
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override;
+
+  // The stub for a provider security server, created on first use; gRPC's pick_first policy
+  // fails over between its addresses.
+  v1::PeerExchange::Stub& PeerStub(const FederationServer& server, const Federation& federation);
+
+  const ConsumerSide& consumer() const { return consumer_; }
+
+ private:
+  const ConsumerSide& consumer_;
+  const Settings& settings_;
+  const int max_peer_response_bytes_;
+  absl::Mutex mu_;
+  // Keyed by server id, addresses and CA set, so a changed configuration gets a new channel.
+  std::map<std::string, std::unique_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_LOCAL_ENDPOINT_H_

@@ -1,0 +1,55 @@
+// renkei-security-server --config FILE: an agency's gateway to the federation.
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "security_server/security_server.h"
+#include "security_server/settings.h"
+
+ABSL_FLAG(std::string, config, "", "Security server configuration (protobuf text format).");
+ABSL_FLAG(int, shutdown_grace_seconds, 10,
+          "On SIGTERM, how long calls in flight may take to finish.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Renkei security server: forwards signed, mutually authenticated exchanges between an "
+      "agency's systems and other agencies.\n\nusage: renkei-security-server --config FILE");
+  absl::ParseCommandLine(argc, argv);
+  const std::string config = absl::GetFlag(FLAGS_config);
+  if (config.empty()) {
+    std::cerr << "renkei-security-server: --config FILE is required (see --help)\n";
+    return 2;
+  }
+
+  // Block termination signals in every thread gRPC starts; this thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto settings = renkei::LoadSettings(config);
+  if (!settings.ok()) {
+    renkei::Log(renkei::LogLevel::kError, "server", settings.status().ToString());
+    return 1;
+  }
+  auto server = renkei::SecurityServer::Start(*std::move(settings));
+  if (!server.ok()) {
+    renkei::Log(renkei::LogLevel::kError, "server", server.status().ToString());
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  renkei::Log(renkei::LogLevel::kInfo, "server",
+              absl::StrCat("received signal ", signal_number, "; draining and stopping"));
+  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  server->reset();
+  renkei::Log(renkei::LogLevel::kInfo, "server", "stopped");
+  return 0;
+}

@@ -1,0 +1,86 @@
+#include "security_server/peer_endpoint.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "security_server/grpc_glue.h"
+
+namespace renkei {
+namespace {
+
+// One forwarded call: what must outlive the asynchronous backend call.
+struct BackendCall {
+  VerifiedRequest verified;
+  std::unique_ptr<grpc::ClientContext> context;
+  grpc::ByteBuffer request;
+  grpc::ByteBuffer response;
+};
+
+}  // namespace
+
+PeerEndpoint::PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes)
+    : provider_(provider), max_backend_response_bytes_(max_backend_response_bytes) {}
+
+grpc::GenericStub& PeerEndpoint::BackendStub(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<grpc::GenericStub>& stub = backends_[address];
+  if (stub == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(max_backend_response_bytes_);
+    // Backends are the agency's own services on its internal network (DESIGN.md): plaintext.
+    stub = std::make_unique<grpc::GenericStub>(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
+  return *stub;
+}
+
+grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* context,
+                                                 const v1::ExchangeRequest* request,
+                                                 v1::ExchangeResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto verified = provider_.Verify(PeerCertificateSha256(context->auth_context()), *request);
+  if (!verified.ok()) {
+    Log(LogLevel::kWarning, "peer",
+        absl::StrCat("refused request from ", context->peer(), ": ",
+                     verified.status().ToString()));
+    reactor->Finish(ToGrpcStatus(verified.status()));
+    return reactor;
+  }
+
+  auto call = std::make_shared<BackendCall>();
+  call->verified = *std::move(verified);
+  // Carries the caller's deadline and cancellation on to the provider service.
+  call->context = grpc::ClientContext::FromCallbackServerContext(*context);
+  call->request = StringToByteBuffer(request->payload());
+  const std::string method = call->verified.header.method();
+  BackendStub(call->verified.backend_address)
+      .UnaryCall(call->context.get(), method, grpc::StubOptions(), &call->request,
+                 &call->response, [this, call, request, response, reactor, method](grpc::Status status) {
+                   const std::string& message_id = call->verified.header.message_id();
+                   absl::Status provider_status = FromGrpcStatus(status);
+                   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+                     provider_status = absl::UnavailableError(absl::StrCat(
+                         "provider service ", ToString(call->verified.header.service()),
+                         " is unavailable: ", status.error_message()));
+                   }
+                   auto answer = provider_.Answer(call->verified, *request, provider_status,
+                                                  ByteBufferToString(call->response));
+                   if (!answer.ok()) {
+                     Log(LogLevel::kError, "peer", answer.status().ToString(), message_id);
+                     reactor->Finish(ToGrpcStatus(answer.status()));
+                     return;
+                   }
+                   Log(LogLevel::kInfo, "peer",
+                       absl::StrCat("answered ", ToString(call->verified.header.client()), " ",
+                                    method, ": ", absl::StatusCodeToString(provider_status.code())),
+                       message_id);
+                   *response = *std::move(answer);
+                   reactor->Finish(grpc::Status::OK);
+                 });
+  return reactor;
+}
+
+}  // namespace renkei

@@ -1,0 +1,40 @@
+// PeerEndpoint: the gRPC service other security servers call over mutual TLS. It decodes,
+// lets ProviderSide decide, forwards accepted requests to the provider's backend service
+// with the caller's deadline, and returns the signed answer.
+//
+// Thread-safe; the backend channel map is guarded.
+#ifndef RENKEI_SECURITY_SERVER_PEER_ENDPOINT_H_
+#define RENKEI_SECURITY_SERVER_PEER_ENDPOINT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "renkei/v1/peer.grpc.pb.h"
+#include "security_server/provider_side.h"
+
+namespace renkei {
+
+class PeerEndpoint final : public v1::PeerExchange::CallbackService {
+ public:
+  // `max_backend_response_bytes` bounds what a backend may answer.
+  PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes);
+
+  grpc::ServerUnaryReactor* Exchange(grpc::CallbackServerContext* context,
+                                     const v1::ExchangeRequest* request,
+                                     v1::ExchangeResponse* response) override;
+
+ private:
+  grpc::GenericStub& BackendStub(const std::string& address);
+
+  const ProviderSide& provider_;
+  const int max_backend_response_bytes_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<grpc::GenericStub>> backends_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_PEER_ENDPOINT_H_

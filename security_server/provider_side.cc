@@ -1,0 +1,126 @@
+#include "security_server/provider_side.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/identifiers.h"
+#include "common/status_macros.h"
+#include "security_server/access_rights.h"
+#include "security_server/envelope.h"
+
+namespace renkei {
+
+ProviderSide::ProviderSide(const Settings& settings, const ConfigurationSource& configuration,
+                           const Clock& clock, ReplayCache& replay_cache,
+                           ExchangeRecorder& recorder)
+    : settings_(settings),
+      configuration_(configuration),
+      clock_(clock),
+      replay_cache_(replay_cache),
+      recorder_(recorder) {}
+
+absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_certificate_sha256,
+                                                     const v1::ExchangeRequest& request) const {
+  std::shared_ptr<const Federation> federation = configuration_.Current();
+  absl::Time now = clock_.Now();
+  RENKEI_RETURN_IF_ERROR(CheckNotExpired(*federation, now));
+
+  // 1. Who is calling, by the TLS certificate it presented.
+  const FederationServer* peer =
+      federation->ServerByAuthenticationCertificate(peer_certificate_sha256);
+  if (peer == nullptr || federation->IsRevoked(peer_certificate_sha256)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("TLS client certificate sha256 ", peer_certificate_sha256,
+                     peer == nullptr ? " is not registered for any security server"
+                                     : " is revoked"));
+  }
+  if (static_cast<int64_t>(request.payload().size()) > federation->max_message_bytes()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("payload of ", request.payload().size(), " bytes exceeds the federation limit of ",
+                     federation->max_message_bytes()));
+  }
+
+  // 2. The signature, before anything in the header is believed.
+  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(request.request(), *federation));
+  VerifiedRequest verified;
+  v1::RequestHeader& header = verified.header;
+  if (!header.ParseFromString(request.request().header())) {
+    return absl::InvalidArgumentError("request header is malformed");
+  }
+  verified.request_header_sha256 = Sha256(request.request().header());
+  const std::string client = ToString(header.client());
+  const std::string service = ToString(header.service());
+  if (request.request().signer() != header.client().member()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "request signed by ", ToString(request.request().signer()), " claims client ", client));
+  }
+  if (peer->id.member() != header.client().member()) {
+    return absl::PermissionDeniedError(absl::StrCat("security server ", peer->id_text,
+                                                    " may not send requests of member ",
+                                                    ToString(header.client().member())));
+  }
+  RENKEI_RETURN_IF_ERROR(CheckFreshness(header.created_at(), now, federation->max_clock_skew()));
+  if (!ConstantTimeEquals(header.payload_sha256(), Sha256(request.payload()))) {
+    return absl::UnauthenticatedError("request payload does not match its signed digest");
+  }
+
+  // 3. Is this a request this server serves, and may this client make it?
+  if (!federation->HasSubsystem(header.client())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client subsystem ", client, " is not registered in the global configuration"));
+  }
+  auto backend = settings_.backends.find(service);
+  if (backend == settings_.backends.end()) {
+    return absl::NotFoundError(absl::StrCat("service subsystem ", service,
+                                            " is not provided by security server ",
+                                            settings_.server_id_text));
+  }
+  if (!IsFullMethodName(header.method())) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", header.method(), "\" is not a gRPC method"));
+  }
+  RENKEI_RETURN_IF_ERROR(
+      settings_.access_rights.Check(header.client(), header.service(), header.method()));
+
+  // 4. Last, so that only verified requests occupy the replay cache.
+  RENKEI_RETURN_IF_ERROR(
+      replay_cache_.CheckAndRemember(header.message_id(), FromTimestamp(header.created_at())));
+
+  verified.backend_address = backend->second;
+  verified.provider_signer = &settings_.signing_identities.at(ToString(header.service().member()));
+  return verified;
+}
+
+absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest& verified,
+                                                          const v1::ExchangeRequest& request,
+                                                          const absl::Status& status,
+                                                          std::string payload) const {
+  if (!status.ok()) payload.clear();
+  v1::ResponseHeader header;
+  header.set_message_id(verified.header.message_id());
+  header.set_request_header_sha256(verified.request_header_sha256);
+  *header.mutable_created_at() = ToTimestamp(clock_.Now());
+  header.set_status_code(static_cast<int>(status.code()));
+  header.set_status_message(std::string(status.message()));
+  header.set_payload_sha256(Sha256(payload));
+
+  v1::ExchangeResponse response;
+  RENKEI_ASSIGN_OR_RETURN(*response.mutable_response(),
+                          SignHeader(header.SerializeAsString(), *verified.provider_signer));
+  response.set_payload(std::move(payload));
+
+  ExchangeEvidence evidence;
+  evidence.role = v1::MessageLogEntry::PROVIDER;
+  evidence.message_id = header.message_id();
+  evidence.request = &request.request();
+  evidence.response = &response.response();
+  evidence.request_payload = request.payload();
+  evidence.response_payload = response.payload();
+  absl::Status recorded = recorder_.Record(evidence);
+  if (!recorded.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("exchange could not be recorded, answer withheld: ", recorded.message()));
+  }
+  return response;
+}
+
+}  // namespace renkei

@@ -1,0 +1,115 @@
+#include "security_server/security_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace renkei {
+namespace {
+
+// Room for the envelope around a payload of the federation's maximum size.
+constexpr int kEnvelopeAllowance = 64 * 1024;
+// Replay cache bound: at 10,000 exchanges/s and a 60 s window, about 1.2 M ids.
+constexpr size_t kReplayCacheCapacity = 2'000'000;
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> Listen(grpc::ServerBuilder& builder,
+                                                     const std::string& what,
+                                                     const std::string& address,
+                                                     std::shared_ptr<grpc::ServerCredentials> creds) {
+  int port = 0;
+  builder.AddListeningPort(address, std::move(creds), &port);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", what, " address ", address));
+  }
+  Log(LogLevel::kInfo, "server", absl::StrCat(what, " endpoint listening on ", address));
+  return server;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
+    std::unique_ptr<const Settings> settings) {
+  std::unique_ptr<SecurityServer> s(new SecurityServer());
+  s->settings_ = std::move(settings);
+  const Settings& settings_ref = *s->settings_;
+
+  auto configuration = FileConfigurationSource::Load(settings_ref.config.global_configuration_file());
+  if (!configuration.ok()) return configuration.status();
+  s->configuration_ = *std::move(configuration);
+  std::shared_ptr<const Federation> federation = s->configuration_->Current();
+  if (federation->ServerById(settings_ref.server_id_text) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "security server ", settings_ref.server_id_text, " is not in the global configuration"));
+  }
+
+  auto log = MessageLog::Open(settings_ref.config.message_log().directory(),
+                              settings_ref.config.message_log().store_bodies());
+  if (!log.ok()) return log.status();
+  s->message_log_ = *std::move(log);
+  s->replay_cache_ = std::make_unique<ReplayCache>(s->clock_, federation->max_clock_skew(),
+                                                   kReplayCacheCapacity);
+  s->consumer_ = std::make_unique<ConsumerSide>(settings_ref, *s->configuration_, s->clock_,
+                                                *s->message_log_);
+  s->provider_ = std::make_unique<ProviderSide>(settings_ref, *s->configuration_, s->clock_,
+                                                *s->replay_cache_, *s->message_log_);
+  const int max_payload = static_cast<int>(federation->max_message_bytes());
+  s->local_endpoint_ =
+      std::make_unique<LocalEndpoint>(*s->consumer_, settings_ref, max_payload + kEnvelopeAllowance);
+  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload);
+
+  grpc::EnableDefaultHealthCheckService(true);
+
+  // Peer endpoint: mutual TLS, client certificates verified against the federation CAs.
+  grpc::SslServerCredentialsOptions peer_tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  peer_tls.pem_root_certs = federation->trusted_ca_pem();
+  peer_tls.pem_key_cert_pairs.push_back(
+      {settings_ref.peer_tls.key_pem, settings_ref.peer_tls.certificate_pem});
+  grpc::ServerBuilder peer_builder;
+  peer_builder.RegisterService(s->peer_endpoint_.get());
+  peer_builder.SetMaxReceiveMessageSize(max_payload + kEnvelopeAllowance);
+  auto peer_server = Listen(peer_builder, "peer", settings_ref.config.peer().listen_address(),
+                            grpc::SslServerCredentials(peer_tls));
+  if (!peer_server.ok()) return peer_server.status();
+  s->peer_server_ = *std::move(peer_server);
+
+  // Local endpoint: TLS with registered client certificates, or loopback plaintext.
+  std::shared_ptr<grpc::ServerCredentials> local_credentials;
+  if (settings_ref.local_plaintext) {
+    local_credentials = grpc::InsecureServerCredentials();
+  } else {
+    grpc::SslServerCredentialsOptions local_tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    local_tls.pem_root_certs = settings_ref.local_client_ca_pem;
+    local_tls.pem_key_cert_pairs.push_back(
+        {settings_ref.local_tls.key_pem, settings_ref.local_tls.certificate_pem});
+    local_credentials = grpc::SslServerCredentials(local_tls);
+  }
+  grpc::ServerBuilder local_builder;
+  local_builder.RegisterCallbackGenericService(s->local_endpoint_.get());
+  local_builder.SetMaxReceiveMessageSize(max_payload);
+  auto local_server = Listen(local_builder, "local", settings_ref.config.local().listen_address(),
+                             local_credentials);
+  if (!local_server.ok()) return local_server.status();
+  s->local_server_ = *std::move(local_server);
+  Log(LogLevel::kInfo, "server",
+      absl::StrCat("security server ", settings_ref.server_id_text, " started; global configuration version ",
+                   federation->configuration().version()));
+  return s;
+}
+
+void SecurityServer::Shutdown(absl::Duration grace) {
+  gpr_timespec deadline = gpr_time_add(
+      gpr_now(GPR_CLOCK_REALTIME),
+      gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));
+  // Local first: no new outgoing exchanges; then peer: answers in flight still complete.
+  if (local_server_) local_server_->Shutdown(deadline);
+  if (peer_server_) peer_server_->Shutdown(deadline);
+}
+
+SecurityServer::~SecurityServer() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace renkei

@@ -1,0 +1,51 @@
+// SecurityServer: one running security server — its settings, configuration source, message
+// log, replay cache, and the local and peer gRPC servers — wired together.
+//
+// Start() returns once both endpoints listen. Shutdown() stops accepting calls, lets calls in
+// flight finish (up to a grace period) and closes the message log. Thread-safe.
+#ifndef RENKEI_SECURITY_SERVER_SECURITY_SERVER_H_
+#define RENKEI_SECURITY_SERVER_SECURITY_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "security_server/configuration_source.h"
+#include "security_server/consumer_side.h"
+#include "security_server/local_endpoint.h"
+#include "security_server/message_log.h"
+#include "security_server/peer_endpoint.h"
+#include "security_server/provider_side.h"
+#include "security_server/replay_cache.h"
+#include "security_server/settings.h"
+
+namespace renkei {
+
+class SecurityServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SecurityServer>> Start(
+      std::unique_ptr<const Settings> settings);
+  ~SecurityServer();
+
+  void Shutdown(absl::Duration grace);
+
+ private:
+  SecurityServer() = default;
+
+  std::unique_ptr<const Settings> settings_;
+  RealClock clock_;
+  std::unique_ptr<ConfigurationSource> configuration_;
+  std::unique_ptr<MessageLog> message_log_;
+  std::unique_ptr<ReplayCache> replay_cache_;
+  std::unique_ptr<ConsumerSide> consumer_;
+  std::unique_ptr<ProviderSide> provider_;
+  std::unique_ptr<LocalEndpoint> local_endpoint_;
+  std::unique_ptr<PeerEndpoint> peer_endpoint_;
+  std::unique_ptr<grpc::Server> local_server_;
+  std::unique_ptr<grpc::Server> peer_server_;
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_SECURITY_SERVER_H_

@@ -1,0 +1,54 @@
+// Settings: a security server's configuration file, loaded, validated and with its key
+// material read, ready for the server to use. Immutable after loading; thread-safe.
+#ifndef RENKEI_SECURITY_SERVER_SETTINGS_H_
+#define RENKEI_SECURITY_SERVER_SETTINGS_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "renkei/v1/config.pb.h"
+#include "renkei/v1/identifiers.pb.h"
+#include "security_server/access_rights.h"
+#include "security_server/envelope.h"
+
+namespace renkei {
+
+struct TlsMaterial {
+  std::string certificate_pem;
+  std::string key_pem;  // secret: never logged
+};
+
+struct Settings {
+  v1::SecurityServerConfig config;  // as written, paths resolved
+  v1::SecurityServerId server_id;
+  std::string server_id_text;
+
+  // Local endpoint: TLS material and client CA, absent in plaintext loopback mode.
+  bool local_plaintext = false;
+  TlsMaterial local_tls;
+  std::string local_client_ca_pem;
+  // client subsystem → fingerprints of the local callers' certificates allowed to act as it
+  // (an empty set in plaintext loopback mode).
+  std::map<std::string, std::set<std::string>> local_clients;
+
+  TlsMaterial peer_tls;
+  // member id text → signing identity
+  std::map<std::string, SigningIdentity> signing_identities;
+  // provided subsystem id text → backend address
+  std::map<std::string, std::string> backends;
+  AccessRights access_rights;
+};
+
+// Reads `path` (protobuf text format) and everything it refers to. INVALID_ARGUMENT naming
+// the field and the problem (or NOT_FOUND naming a missing file) on any error.
+absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& path);
+
+// True for "127.x.x.x:port", "[::1]:port" and "localhost:port".
+bool IsLoopbackAddress(const std::string& address);
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_SETTINGS_H_
