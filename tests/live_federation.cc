@@ -1,0 +1,316 @@
+#include "tests/live_federation.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/digest.h"
+#include "common/files.h"
+#include "common/identifiers.h"
+#include "google/protobuf/text_format.h"
+#include "renkei/v1/config.pb.h"
+#include "security_server/envelope.h"
+#include "tools/renkeictl/pki.h"
+
+namespace renkei::testing {
+
+// Answers GetResident for the test-backend subsystem: "slow" waits until the call is
+// cancelled (recording the deadline it was given), "big:N" answers with an N-byte name,
+// anything else echoes the code back as a name.
+class InProcessBackend final : public municipal::v1::ResidentRegistry::Service {
+ public:
+  grpc::Status GetResident(grpc::ServerContext* context,
+                           const municipal::v1::GetResidentRequest* request,
+                           municipal::v1::GetResidentResponse* response) override {
+    const std::string& code = request->resident_code();
+    if (code == "slow") {
+      {
+        absl::MutexLock lock(&mu_);
+        last_deadline_ = absl::FromChrono(context->deadline());
+      }
+      absl::Time give_up = absl::Now() + absl::Seconds(10);
+      while (!context->IsCancelled() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+      return grpc::Status(grpc::StatusCode::INTERNAL, "slow call was not cancelled");
+    }
+    if (code.rfind("big:", 0) == 0) {
+      response->mutable_resident()->set_family_name_kanji(std::string(std::stoi(code.substr(4)), 'x'));
+      return grpc::Status::OK;
+    }
+    response->mutable_resident()->set_resident_code(code);
+    response->mutable_resident()->set_family_name_kanji(code);
+    return grpc::Status::OK;
+  }
+
+  bool Start(int port) {
+    grpc::ServerBuilder builder;
+    int selected = 0;
+    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
+                             &selected);
+    builder.RegisterService(this);
+    builder.SetMaxSendMessageSize(64 << 20);
+    server_ = builder.BuildAndStart();
+    return server_ != nullptr && selected == port;
+  }
+  ~InProcessBackend() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  }
+  absl::Time last_deadline() const {
+    absl::MutexLock lock(&mu_);
+    return last_deadline_;
+  }
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  mutable absl::Mutex mu_;
+  absl::Time last_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+};
+
+namespace {
+
+std::string Text(const google::protobuf::Message& message) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(message, &text);
+  return text;
+}
+
+void WriteOrDie(const std::string& path, const std::string& contents, mode_t mode = 0644) {
+  absl::Status status = WriteFileAtomically(path, contents, mode);
+  if (!status.ok()) {
+    std::cerr << status << "\n";
+    std::abort();
+  }
+}
+
+// Writes PREFIX.pem and PREFIX.key.
+void WriteCredentials(const std::string& prefix, const TestCredentials& credentials) {
+  WriteOrDie(prefix + ".pem", credentials.certificate.Pem());
+  WriteOrDie(prefix + ".key", credentials.key.Pem(), 0600);
+}
+
+TestCredentials IssueLocalTls(const TestFederation& pki, const std::string& name,
+                              const TestCredentials& ca) {
+  PrivateKey key = PrivateKey::GenerateP256();
+  CertificateRequest request;
+  request.common_name = name;
+  request.dns_names = {"localhost"};
+  request.ip_addresses = {"127.0.0.1"};
+  return {*IssueCertificate(request, key, &ca.certificate, ca.key), key};
+}
+
+std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+}  // namespace
+
+LiveFederation::LiveFederation(const std::string& name, LiveFederationOptions options)
+    : moj_auth(pki.IssueAuthentication("JP/GOV/MOJ/ss1", pki.ca)),
+      unregistered_auth(pki.IssueAuthentication("JP/GOV/MHLW/ss9", pki.ca)),
+      rogue_ca(pki.MakeCa("Rogue CA")),
+      rogue_auth(pki.IssueAuthentication(TestFederation::kConsumerServer, rogue_ca)),
+      local_ca(pki.MakeCa("MHLW local CA")),
+      local_server(IssueLocalTls(pki, "mhlw-ss1-local", local_ca)),
+      allowance_client(IssueLocalTls(pki, "child-allowance-system", local_ca)),
+      pension_client(IssueLocalTls(pki, "pension-system", local_ca)),
+      stranger_client(IssueLocalTls(pki, "unregistered-system", local_ca)),
+      directory(ScratchDirectory(name)),
+      options_(options) {}
+
+LiveFederation::~LiveFederation() = default;
+
+bool LiveFederation::Start() {
+  registry_port = FreePort();
+  backend_port = FreePort();
+  dead_port = FreePort();
+  provider_local_port = FreePort();
+  provider_peer_port = FreePort();
+  consumer_local_port = FreePort();
+  consumer_peer_port = FreePort();
+
+  const std::string d = directory + "/";
+  WriteCredentials(d + "chiyoda-auth", pki.provider_server);
+  WriteCredentials(d + "mhlw-auth", pki.consumer_server);
+  WriteCredentials(d + "chiyoda-signing",
+                   {pki.provider_signer.certificate, pki.provider_signer.key});
+  WriteCredentials(d + "mhlw-signing", {pki.consumer_signer.certificate, pki.consumer_signer.key});
+  WriteCredentials(d + "mhlw-local", local_server);
+  local_ca_file = d + "local-ca.pem";
+  WriteOrDie(local_ca_file, local_ca.certificate.Pem());
+
+  // Global configuration: the TestFederation's members and servers, plus this harness's.
+  v1::GlobalConfiguration global = pki.configuration;
+  global.mutable_limits()->set_max_message_bytes(options_.max_message_bytes);
+  global.mutable_limits()->set_max_clock_skew_seconds(options_.max_clock_skew_seconds);
+  for (v1::Member& member : *global.mutable_members()) {
+    if (member.id() == TestFederation::kProviderMember) {
+      member.add_subsystems("test-backend");
+      member.add_subsystems("tax");
+    } else {
+      member.add_subsystems("pension");
+    }
+  }
+  v1::Member* moj = global.add_members();
+  moj->set_id("JP/GOV/MOJ");
+  moj->set_name("法務省");
+  moj->add_subsystems("family-register");
+  for (v1::SecurityServer& server : *global.mutable_security_servers()) {
+    server.clear_addresses();
+    if (server.id() == TestFederation::kProviderServer) {
+      server.add_addresses(Address(provider_peer_port));
+      server.add_provides(kTestBackend);
+      server.add_provides(kTax);
+    } else {
+      server.add_addresses(Address(consumer_peer_port));
+    }
+  }
+  v1::SecurityServer* moj_server = global.add_security_servers();
+  moj_server->set_id("JP/GOV/MOJ/ss1");
+  moj_server->add_addresses(Address(FreePort()));
+  moj_server->set_authentication_certificate_sha256(moj_auth.certificate.fingerprint());
+  WriteOrDie(d + "global.textproto", Text(global));
+
+  provider_log_dir = d + "chiyoda-message-log";
+  v1::SecurityServerConfig provider;
+  provider.set_server_id(TestFederation::kProviderServer);
+  provider.set_global_configuration_file("global.textproto");
+  provider.mutable_local()->set_listen_address(Address(provider_local_port));
+  provider.mutable_local()->set_plaintext_loopback_only(true);
+  provider.mutable_peer()->set_listen_address(Address(provider_peer_port));
+  provider.mutable_peer()->set_authentication_certificate_file("chiyoda-auth.pem");
+  provider.mutable_peer()->set_authentication_key_file("chiyoda-auth.key");
+  auto* provider_key = provider.add_signing_keys();
+  provider_key->set_member(TestFederation::kProviderMember);
+  provider_key->set_certificate_file("chiyoda-signing.pem");
+  provider_key->set_key_file("chiyoda-signing.key");
+  auto provide = [&](const char* subsystem, int port) {
+    auto* service = provider.add_provided_services();
+    service->set_subsystem(subsystem);
+    service->set_backend_address(Address(port));
+    auto* right = provider.add_access_rights();
+    right->set_client(kAllowance);
+    right->set_service(subsystem);
+    right->set_method(subsystem == std::string(kRegistry) ? kGetResident : "*");
+  };
+  provide(kRegistry, registry_port);
+  provide(kTestBackend, backend_port);
+  provide(kTax, dead_port);
+  provider.mutable_message_log()->set_directory(provider_log_dir);
+  WriteOrDie(d + "chiyoda.textproto", Text(provider));
+
+  consumer_log_dir = d + "mhlw-message-log";
+  v1::SecurityServerConfig consumer;
+  consumer.set_server_id(TestFederation::kConsumerServer);
+  consumer.set_global_configuration_file("global.textproto");
+  consumer.mutable_local()->set_listen_address(Address(consumer_local_port));
+  consumer.mutable_local()->set_tls_certificate_file("mhlw-local.pem");
+  consumer.mutable_local()->set_tls_key_file("mhlw-local.key");
+  consumer.mutable_local()->set_client_ca_file("local-ca.pem");
+  consumer.mutable_peer()->set_listen_address(Address(consumer_peer_port));
+  consumer.mutable_peer()->set_authentication_certificate_file("mhlw-auth.pem");
+  consumer.mutable_peer()->set_authentication_key_file("mhlw-auth.key");
+  auto* consumer_key = consumer.add_signing_keys();
+  consumer_key->set_member(TestFederation::kConsumerMember);
+  consumer_key->set_certificate_file("mhlw-signing.pem");
+  consumer_key->set_key_file("mhlw-signing.key");
+  auto* allowance = consumer.add_local_clients();
+  allowance->set_subsystem(kAllowance);
+  allowance->set_certificate_sha256(allowance_client.certificate.fingerprint());
+  auto* pension = consumer.add_local_clients();
+  pension->set_subsystem(kPension);
+  pension->set_certificate_sha256(pension_client.certificate.fingerprint());
+  consumer.mutable_message_log()->set_directory(consumer_log_dir);
+  consumer.mutable_message_log()->set_store_bodies(true);
+  WriteOrDie(d + "mhlw.textproto", Text(consumer));
+
+  backend_ = std::make_unique<InProcessBackend>();
+  if (!backend_->Start(backend_port)) {
+    std::cerr << "in-process backend could not listen\n";
+    return false;
+  }
+  registry = std::make_unique<Process>(Runfile("deploy/demo/resident-registry"),
+                                       std::vector<std::string>{"--listen", Address(registry_port)},
+                                       d + "registry.log");
+  const std::string server = Runfile("security_server/renkei-security-server");
+  provider_ss = std::make_unique<Process>(
+      server, std::vector<std::string>{"--config", d + "chiyoda.textproto"}, d + "chiyoda-ss.log");
+  consumer_ss = std::make_unique<Process>(
+      server, std::vector<std::string>{"--config", d + "mhlw.textproto"}, d + "mhlw-ss.log");
+  for (int port : {registry_port, provider_local_port, provider_peer_port, consumer_local_port,
+                   consumer_peer_port}) {
+    if (!WaitForPort(port)) {
+      std::cerr << "nothing listens on port " << port << "; logs in " << directory << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool LiveFederation::StopSecurityServersGracefully() {
+  consumer_ss->Signal(SIGTERM);
+  provider_ss->Signal(SIGTERM);
+  int consumer_status = consumer_ss->Wait(20);
+  int provider_status = provider_ss->Wait(20);
+  auto clean = [](int status) { return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0; };
+  return clean(consumer_status) && clean(provider_status);
+}
+
+std::unique_ptr<municipal::v1::ResidentRegistry::Stub> LiveFederation::LocalRegistry(
+    const TestCredentials& client) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = local_ca.certificate.Pem();
+  tls.pem_cert_chain = client.certificate.Pem();
+  tls.pem_private_key = client.key.Pem();
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return municipal::v1::ResidentRegistry::NewStub(grpc::CreateCustomChannel(
+      Address(consumer_local_port), grpc::SslCredentials(tls), args));
+}
+
+void LiveFederation::AddRenkeiMetadata(grpc::ClientContext& context, const std::string& client,
+                                       const std::string& service, const std::string& subject) {
+  context.AddMetadata("renkei-client", client);
+  context.AddMetadata("renkei-service", service);
+  context.AddMetadata("renkei-subject", subject);
+  context.AddMetadata("renkei-purpose", "integration-test");
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+}
+
+std::unique_ptr<v1::PeerExchange::Stub> LiveFederation::ProviderPeerAs(
+    const TestCredentials& authentication) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = pki.ca.certificate.Pem();
+  tls.pem_cert_chain = authentication.certificate.Pem();
+  tls.pem_private_key = authentication.key.Pem();
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride(
+      SecurityServerTlsName(*ParseSecurityServerId(TestFederation::kProviderServer)));
+  args.SetMaxSendMessageSize(64 << 20);
+  return v1::PeerExchange::NewStub(grpc::CreateCustomChannel(
+      Address(provider_peer_port), grpc::SslCredentials(tls), args));
+}
+
+v1::ExchangeRequest LiveFederation::CraftRequest(const SigningIdentity& signer,
+                                                 const std::string& client,
+                                                 const std::string& payload,
+                                                 absl::Time created_at) const {
+  v1::RequestHeader header;
+  header.set_message_id(NewMessageId());
+  *header.mutable_created_at() = ToTimestamp(created_at);
+  *header.mutable_client() = *ParseSubsystemId(client);
+  *header.mutable_service() = *ParseSubsystemId(kTestBackend);
+  header.set_method(kGetResident);
+  header.add_subjects("131016-0001");
+  header.set_purpose("integration-test");
+  header.set_payload_sha256(Sha256(payload));
+  v1::ExchangeRequest request;
+  *request.mutable_request() = *SignHeader(header.SerializeAsString(), signer);
+  request.set_payload(payload);
+  return request;
+}
+
+absl::Time LiveFederation::LastBackendDeadline() const { return backend_->last_deadline(); }
+
+}  // namespace renkei::testing

@@ -1,0 +1,93 @@
+// LiveFederation: a one-machine federation of real processes for integration tests.
+//
+//   JP/GOV/MHLW     (consumer) security server ss1: local endpoint with mTLS client
+//                   certificates; clients child-allowance (granted) and pension (not granted).
+//   JP/MUNI/131016  (provider) security server ss1, providing
+//                     resident-registry → the real sample resident-registry binary
+//                     test-backend      → an in-process backend with slow and large answers
+//                     tax               → an address where nothing listens
+//   JP/GOV/MOJ      a registered member whose security server is not running: its
+//                   authentication certificate lets tests act as "another member's server".
+//
+// Also holds credentials no configuration trusts (a rogue CA, an unregistered server) and
+// helpers to call the provider's peer endpoint directly with crafted envelopes.
+#ifndef RENKEI_TESTS_LIVE_FEDERATION_H_
+#define RENKEI_TESTS_LIVE_FEDERATION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "municipal/v1/resident_registry.grpc.pb.h"
+#include "renkei/v1/peer.grpc.pb.h"
+#include "security_server/test_federation.h"
+#include "tests/process.h"
+
+namespace renkei::testing {
+
+inline constexpr char kGetResident[] = "/renkei.municipal.v1.ResidentRegistry/GetResident";
+inline constexpr char kRegistry[] = "JP/MUNI/131016/resident-registry";
+inline constexpr char kTestBackend[] = "JP/MUNI/131016/test-backend";
+inline constexpr char kTax[] = "JP/MUNI/131016/tax";
+inline constexpr char kAllowance[] = "JP/GOV/MHLW/child-allowance";
+inline constexpr char kPension[] = "JP/GOV/MHLW/pension";
+
+struct LiveFederationOptions {
+  int64_t max_message_bytes = 256 * 1024;
+  int max_clock_skew_seconds = 60;
+};
+
+class InProcessBackend;
+
+class LiveFederation {
+ public:
+  LiveFederation(const std::string& name, LiveFederationOptions options = {});
+  ~LiveFederation();
+
+  // Writes keys and configurations and starts every process; false (with the reason on
+  // stderr) if something did not come up.
+  bool Start();
+  // SIGTERM to both security servers; true when both exited with status 0.
+  bool StopSecurityServersGracefully();
+
+  // A typed stub to the consumer security server's local endpoint, authenticated with
+  // `client` (a certificate from the local CA).
+  std::unique_ptr<municipal::v1::ResidentRegistry::Stub> LocalRegistry(
+      const TestCredentials& client);
+  // Client context with the renkei-* metadata of a normal call and a 10 s deadline.
+  static void AddRenkeiMetadata(grpc::ClientContext& context, const std::string& client,
+                                const std::string& service, const std::string& subject);
+
+  // A stub to the provider security server's peer endpoint, presenting `authentication`.
+  std::unique_ptr<v1::PeerExchange::Stub> ProviderPeerAs(const TestCredentials& authentication);
+  // A signed request as a consumer security server would build it.
+  v1::ExchangeRequest CraftRequest(const SigningIdentity& signer, const std::string& client,
+                                   const std::string& payload,
+                                   absl::Time created_at = absl::Now()) const;
+
+  // The backend saw this deadline on its last slow call (InfiniteFuture if none).
+  absl::Time LastBackendDeadline() const;
+
+  TestFederation pki;  // federation CA, MHLW and Chiyoda signers and server credentials
+  TestCredentials moj_auth;           // registered server of another member
+  TestCredentials unregistered_auth;  // issued by the federation CA, never registered
+  TestCredentials rogue_ca;
+  TestCredentials rogue_auth;  // issued by a CA the federation does not trust
+  TestCredentials local_ca, local_server, allowance_client, pension_client, stranger_client;
+  std::string directory;
+  std::string local_ca_file;
+  int registry_port = 0, backend_port = 0, dead_port = 0;
+  int provider_local_port = 0, provider_peer_port = 0;
+  int consumer_local_port = 0, consumer_peer_port = 0;
+  std::unique_ptr<Process> registry, provider_ss, consumer_ss;
+  std::string provider_log_dir, consumer_log_dir;
+
+ private:
+  LiveFederationOptions options_;
+  std::unique_ptr<InProcessBackend> backend_;
+};
+
+}  // namespace renkei::testing
+
+#endif  // RENKEI_TESTS_LIVE_FEDERATION_H_
