@@ -197,8 +197,11 @@ absl::StatusOr<ProviderAnswer> ConsumerSide::Complete(const PreparedExchange& pr
         absl::StrCat("message log could not record the exchange: ", recorded.message()));
   }
   ProviderAnswer answer;
-  answer.status = absl::Status(static_cast<absl::StatusCode>(header.status_code()),
-                               header.status_message());
+  // A code outside the canonical range is passed on as UNKNOWN rather than trusted.
+  int code = header.status_code();
+  answer.status = absl::Status(
+      code >= 0 && code <= 16 ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown,
+      header.status_message());
   answer.payload = std::move(*response.mutable_payload());
   return answer;
 }

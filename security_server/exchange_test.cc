@@ -1,0 +1,248 @@
+// ConsumerSide and ProviderSide together, without gRPC: a request prepared by one is verified
+// by the other, and the answer travels back, with fakes for the clock and the recorder.
+#include <vector>
+
+#include "common/digest.h"
+#include "common/identifiers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "security_server/consumer_side.h"
+#include "security_server/provider_side.h"
+#include "security_server/test_federation.h"
+
+namespace renkei {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kMethod[] = "/renkei.municipal.v1.ResidentRegistry/GetResident";
+
+class FixedConfiguration final : public ConfigurationSource {
+ public:
+  explicit FixedConfiguration(std::shared_ptr<const Federation> federation)
+      : federation_(std::move(federation)) {}
+  std::shared_ptr<const Federation> Current() const override { return federation_; }
+
+ private:
+  std::shared_ptr<const Federation> federation_;
+};
+
+class MemoryRecorder final : public ExchangeRecorder {
+ public:
+  absl::Status Record(const ExchangeEvidence& evidence) override {
+    if (!fail_with.ok()) return fail_with;
+    message_ids.push_back(evidence.message_id);
+    return absl::OkStatus();
+  }
+  absl::Status fail_with;
+  std::vector<std::string> message_ids;
+};
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  ExchangeTest()
+      : clock_(absl::Now()),
+        replay_cache_(clock_, absl::Seconds(60), 1000) {
+    consumer_settings_.server_id_text = TestFederation::kConsumerServer;
+    consumer_settings_.local_plaintext = true;
+    consumer_settings_.local_clients[TestFederation::kClient] = {};
+    consumer_settings_.signing_identities.emplace(TestFederation::kConsumerMember,
+                                                  pki_.consumer_signer);
+    provider_settings_.server_id_text = TestFederation::kProviderServer;
+    provider_settings_.signing_identities.emplace(TestFederation::kProviderMember,
+                                                  pki_.provider_signer);
+    provider_settings_.backends[TestFederation::kService] = "127.0.0.1:1";
+    google::protobuf::RepeatedPtrField<v1::AccessRight> rights;
+    v1::AccessRight* right = rights.Add();
+    right->set_client(TestFederation::kClient);
+    right->set_service(TestFederation::kService);
+    right->set_method(kMethod);
+    provider_settings_.access_rights = *AccessRights::Create(rights);
+    Rebuild();
+  }
+
+  void Rebuild() {
+    configuration_ = std::make_unique<FixedConfiguration>(pki_.Build());
+    consumer_ = std::make_unique<ConsumerSide>(consumer_settings_, *configuration_, clock_,
+                                               consumer_log_);
+    provider_ = std::make_unique<ProviderSide>(provider_settings_, *configuration_, clock_,
+                                               replay_cache_, provider_log_);
+  }
+
+  LocalCall Call(const std::string& payload = "request-bytes") {
+    LocalCall call;
+    call.method = kMethod;
+    call.metadata = {{kClientKey, TestFederation::kClient},
+                     {kServiceKey, TestFederation::kService},
+                     {kSubjectKey, "131016-0001"},
+                     {kSubjectKey, "131016-0002"},
+                     {kPurposeKey, "child-allowance"},
+                     {kUserKey, "official-7"}};
+    call.caller.peer_address = "ipv4:127.0.0.1:40000";
+    call.payload = payload;
+    return call;
+  }
+
+  std::string ProviderFingerprint() const { return pki_.provider_server.certificate.fingerprint(); }
+  std::string ConsumerFingerprint() const { return pki_.consumer_server.certificate.fingerprint(); }
+
+  TestFederation pki_;
+  FakeClock clock_;
+  ReplayCache replay_cache_;
+  MemoryRecorder consumer_log_, provider_log_;
+  Settings consumer_settings_, provider_settings_;
+  std::unique_ptr<FixedConfiguration> configuration_;
+  std::unique_ptr<ConsumerSide> consumer_;
+  std::unique_ptr<ProviderSide> provider_;
+};
+
+TEST_F(ExchangeTest, RoundTripCarriesTheAnswerAndRecordsBothSides) {
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  EXPECT_EQ(prepared->provider.id_text, TestFederation::kProviderServer);
+  EXPECT_THAT(std::vector<std::string>(prepared->header.subjects().begin(),
+                                       prepared->header.subjects().end()),
+              ::testing::ElementsAre("131016-0001", "131016-0002"));
+  EXPECT_EQ(prepared->header.user(), "official-7");
+
+  auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->backend_address, "127.0.0.1:1");
+  EXPECT_EQ(verified->header.message_id(), prepared->header.message_id());
+
+  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  ASSERT_TRUE(response.ok()) << response.status();
+  auto answer = consumer_->Complete(*prepared, ProviderFingerprint(), *response);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_TRUE(answer->status.ok());
+  EXPECT_EQ(answer->payload, "answer");
+  EXPECT_THAT(provider_log_.message_ids, ::testing::ElementsAre(prepared->header.message_id()));
+  EXPECT_THAT(consumer_log_.message_ids, ::testing::ElementsAre(prepared->header.message_id()));
+}
+
+TEST_F(ExchangeTest, ProviderErrorStatusIsSignedAndRelayedWithoutPayload) {
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok());
+  auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  ASSERT_TRUE(verified.ok());
+  auto response = provider_->Answer(*verified, prepared->request,
+                                    absl::NotFoundError("no such resident"), "ignored");
+  ASSERT_TRUE(response.ok());
+  EXPECT_TRUE(response->payload().empty());
+  auto answer = consumer_->Complete(*prepared, ProviderFingerprint(), *response);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status, absl::NotFoundError("no such resident"));
+}
+
+TEST_F(ExchangeTest, NoAnswerIsReleasedWhenTheProviderCannotRecord) {
+  provider_log_.fail_with = absl::InternalError("disk full");
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok());
+  auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  ASSERT_TRUE(verified.ok());
+  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("answer withheld"));
+}
+
+TEST_F(ExchangeTest, ConsumerRefusesWhenItCannotRecord) {
+  consumer_log_.fail_with = absl::InternalError("disk full");
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok());
+  auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  EXPECT_EQ(consumer_->Complete(*prepared, ProviderFingerprint(), *response).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ExchangeTest, ExpiredConfigurationFailsClosedOnBothSides) {
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok());
+  *pki_.configuration.mutable_expires_at() = ToTimestamp(clock_.Now() - absl::Seconds(1));
+  Rebuild();
+  auto refused = consumer_->Prepare(Call());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("expired"));
+  EXPECT_EQ(provider_->Verify(ConsumerFingerprint(), prepared->request).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ExchangeTest, TamperedOrMisboundResponsesAreRejected) {
+  auto prepared = consumer_->Prepare(Call());
+  auto other = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok() && other.ok());
+  auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  ASSERT_TRUE(verified.ok());
+  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  ASSERT_TRUE(response.ok());
+
+  v1::ExchangeResponse tampered = *response;
+  tampered.set_payload("answes");
+  EXPECT_THAT(std::string(consumer_->Complete(*prepared, ProviderFingerprint(), tampered)
+                              .status().message()),
+              HasSubstr("payload does not match"));
+  // The answer to one request does not answer another.
+  EXPECT_EQ(consumer_->Complete(*other, ProviderFingerprint(), *response).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // Answered over TLS by a server other than the registered provider server.
+  EXPECT_EQ(consumer_->Complete(*prepared, ConsumerFingerprint(), *response).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // Signed by a member other than the provider.
+  v1::ExchangeResponse wrong_signer = *response;
+  *wrong_signer.mutable_response() = *SignHeader(response->response().header(), pki_.consumer_signer);
+  EXPECT_THAT(std::string(consumer_->Complete(*prepared, ProviderFingerprint(), wrong_signer)
+                              .status().message()),
+              HasSubstr("not by the provider"));
+  EXPECT_TRUE(consumer_log_.message_ids.empty());
+}
+
+TEST_F(ExchangeTest, MetadataIsValidated) {
+  LocalCall call = Call();
+  call.metadata.erase(kSubjectKey);
+  EXPECT_THAT(std::string(consumer_->Prepare(call).status().message()),
+              HasSubstr("missing renkei-subject"));
+  call = Call();
+  call.metadata.emplace(kPurposeKey, "second purpose");
+  EXPECT_EQ(consumer_->Prepare(call).status().code(), absl::StatusCode::kInvalidArgument);
+  call = Call();
+  call.metadata.erase(kServiceKey);
+  call.metadata.emplace(kServiceKey, "JP/MUNI/131016");
+  EXPECT_THAT(std::string(consumer_->Prepare(call).status().message()),
+              HasSubstr("renkei-service: malformed subsystem identifier"));
+  call = Call();
+  call.metadata.emplace(kSubjectKey, std::string(300, '1'));
+  EXPECT_EQ(consumer_->Prepare(call).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ExchangeTest, PlaintextCallersMustBeOnLoopback) {
+  LocalCall call = Call();
+  call.caller.peer_address = "ipv4:10.1.2.3:40000";
+  EXPECT_EQ(consumer_->Prepare(call).status().code(), absl::StatusCode::kUnauthenticated);
+  consumer_settings_.local_plaintext = false;
+  call = Call();
+  EXPECT_EQ(consumer_->Prepare(call).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(ExchangeTest, ReplayAndStaleRequestsAreRejected) {
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok());
+  ASSERT_TRUE(provider_->Verify(ConsumerFingerprint(), prepared->request).ok());
+  EXPECT_EQ(provider_->Verify(ConsumerFingerprint(), prepared->request).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto later = consumer_->Prepare(Call());
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_EQ(provider_->Verify(ConsumerFingerprint(), later->request).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(ExchangeTest, RevokedServerCertificateIsRejected) {
+  auto prepared = consumer_->Prepare(Call());
+  pki_.configuration.add_revoked_certificate_sha256(ConsumerFingerprint());
+  Rebuild();
+  auto refused = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("revoked"));
+}
+
+}  // namespace
+}  // namespace renkei
