@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "security_server/federation.h"
+#include "common/federation.h"
 
 namespace renkei {
 

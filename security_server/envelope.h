@@ -12,7 +12,7 @@
 #include "absl/time/time.h"
 #include "common/certificates.h"
 #include "renkei/v1/envelope.pb.h"
-#include "security_server/federation.h"
+#include "common/federation.h"
 
 namespace renkei {
 

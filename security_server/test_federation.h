@@ -9,7 +9,7 @@
 #include "common/certificates.h"
 #include "renkei/v1/config.pb.h"
 #include "security_server/envelope.h"
-#include "security_server/federation.h"
+#include "common/federation.h"
 
 namespace renkei {
 

@@ -2,8 +2,8 @@
 //
 // Built once per configuration version and then immutable, so it is shared between threads
 // as std::shared_ptr<const Federation> and swapped whole when a new version arrives.
-#ifndef RENKEI_SECURITY_SERVER_FEDERATION_H_
-#define RENKEI_SECURITY_SERVER_FEDERATION_H_
+#ifndef RENKEI_COMMON_FEDERATION_H_
+#define RENKEI_COMMON_FEDERATION_H_
 
 #include <map>
 #include <memory>
@@ -72,4 +72,4 @@ class Federation {
 
 }  // namespace renkei
 
-#endif  // RENKEI_SECURITY_SERVER_FEDERATION_H_
+#endif  // RENKEI_COMMON_FEDERATION_H_

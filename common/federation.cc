@@ -1,4 +1,4 @@
-#include "security_server/federation.h"
+#include "common/federation.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"

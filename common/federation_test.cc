@@ -1,4 +1,4 @@
-#include "security_server/federation.h"
+#include "common/federation.h"
 
 #include "common/identifiers.h"
 #include "gtest/gtest.h"
