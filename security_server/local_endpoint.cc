@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "security_server/grpc_glue.h"
+#include "common/grpc_glue.h"
 
 namespace renkei {
 namespace {

@@ -1,4 +1,4 @@
-#include "security_server/grpc_glue.h"
+#include "common/grpc_glue.h"
 
 #include <vector>
 

@@ -1,6 +1,6 @@
 // Small conversions between gRPC's transport types and the security server's own.
-#ifndef RENKEI_SECURITY_SERVER_GRPC_GLUE_H_
-#define RENKEI_SECURITY_SERVER_GRPC_GLUE_H_
+#ifndef RENKEI_COMMON_GRPC_GLUE_H_
+#define RENKEI_COMMON_GRPC_GLUE_H_
 
 #include <memory>
 #include <string>
@@ -18,4 +18,4 @@ std::string PeerCertificateSha256(const std::shared_ptr<const grpc::AuthContext>
 
 }  // namespace renkei
 
-#endif  // RENKEI_SECURITY_SERVER_GRPC_GLUE_H_
+#endif  // RENKEI_COMMON_GRPC_GLUE_H_

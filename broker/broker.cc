@@ -1,0 +1,136 @@
+#include "broker/broker.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/certificates.h"
+#include "common/files.h"
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/text_proto.h"
+#include "google/protobuf/text_format.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace renkei {
+namespace {
+
+constexpr int64_t kDefaultValiditySeconds = 600;
+
+absl::Status Invalid(const std::string& path, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> Listen(
+    grpc::Service* service, const std::string& what, const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address, std::move(credentials), &port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", what, " address ", address));
+  }
+  Log(LogLevel::kInfo, "broker", absl::StrCat(what, " endpoint listening on ", address));
+  return server;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
+  std::unique_ptr<Broker> b(new Broker());
+  v1::BrokerConfig& c = b->config_;
+  RENKEI_RETURN_IF_ERROR(LoadTextProtoFile(path, &c));
+  if (c.instance().empty()) return Invalid(path, "instance is required");
+  for (const char* field : {"data_directory", "distribution_listen_address",
+                            "admin_listen_address", "admin_tls_certificate_file",
+                            "admin_tls_key_file", "operator_ca_file",
+                            "configuration_signing_certificate_file",
+                            "configuration_signing_key_file"}) {
+    const auto* descriptor = c.GetDescriptor()->FindFieldByName(field);
+    if (c.GetReflection()->GetString(c, descriptor).empty()) {
+      return Invalid(path, absl::StrCat(field, " is required"));
+    }
+  }
+  for (std::string* file :
+       {c.mutable_data_directory(), c.mutable_admin_tls_certificate_file(),
+        c.mutable_admin_tls_key_file(), c.mutable_operator_ca_file(),
+        c.mutable_configuration_signing_certificate_file(),
+        c.mutable_configuration_signing_key_file(), c.mutable_anchor_file()}) {
+    *file = ResolvePath(path, *file);
+  }
+  std::map<std::string, std::string> operators;
+  for (const v1::Operator& op : c.operators()) {
+    if (op.name().empty() || op.certificate_sha256().size() != 64) {
+      return Invalid(path, "each operator needs a name and a 64-hex-digit certificate_sha256");
+    }
+    operators[op.certificate_sha256()] = op.name();
+  }
+  if (operators.empty()) return Invalid(path, "at least one operator is required");
+
+  RENKEI_ASSIGN_OR_RETURN(Certificate signing_certificate,
+                          Certificate::FromPemFile(c.configuration_signing_certificate_file()));
+  RENKEI_ASSIGN_OR_RETURN(PrivateKey signing_key,
+                          PrivateKey::FromPemFile(c.configuration_signing_key_file()));
+  auto probe = signing_key.Sign("renkei key check");
+  if (!probe.ok() || !signing_certificate.VerifySignature("renkei key check", *probe)) {
+    return Invalid(path, "configuration signing key does not match its certificate");
+  }
+  RENKEI_ASSIGN_OR_RETURN(std::string admin_key, ReadFile(c.admin_tls_key_file()));
+  RENKEI_ASSIGN_OR_RETURN(Certificate admin_certificate,
+                          Certificate::FromPemFile(c.admin_tls_certificate_file()));
+  RENKEI_ASSIGN_OR_RETURN(Certificate operator_ca, Certificate::FromPemFile(c.operator_ca_file()));
+
+  RENKEI_ASSIGN_OR_RETURN(b->store_, RegistryStore::Open(c.data_directory(), c.instance(), c.limits()));
+  absl::Duration validity = absl::Seconds(c.configuration_validity_seconds() > 0
+                                              ? c.configuration_validity_seconds()
+                                              : kDefaultValiditySeconds);
+  b->publisher_ = std::make_unique<ConfigurationPublisher>(*b->store_, std::move(signing_key),
+                                                           validity, b->clock_);
+
+  if (!c.anchor_file().empty()) {
+    v1::ConfigurationAnchor anchor;
+    anchor.set_instance(c.instance());
+    if (c.advertised_distribution_addresses().empty()) {
+      anchor.add_broker_addresses(c.distribution_listen_address());
+    } else {
+      *anchor.mutable_broker_addresses() = c.advertised_distribution_addresses();
+    }
+    anchor.set_configuration_signing_certificate_pem(signing_certificate.Pem());
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(anchor, &text);
+    RENKEI_RETURN_IF_ERROR(WriteFileAtomically(c.anchor_file(), text, 0644));
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  b->distribution_ = std::make_unique<DistributionService>(*b->publisher_);
+  RENKEI_ASSIGN_OR_RETURN(b->distribution_server_,
+                          Listen(b->distribution_.get(), "distribution",
+                                 c.distribution_listen_address(),
+                                 grpc::InsecureServerCredentials()));
+  b->admin_ = std::make_unique<AdminService>(*b->store_, std::move(operators), b->clock_);
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = operator_ca.Pem();
+  tls.pem_key_cert_pairs.push_back({admin_key, admin_certificate.Pem()});
+  RENKEI_ASSIGN_OR_RETURN(b->admin_server_,
+                          Listen(b->admin_.get(), "admin", c.admin_listen_address(),
+                                 grpc::SslServerCredentials(tls)));
+  Log(LogLevel::kInfo, "broker",
+      absl::StrCat("broker of instance ", c.instance(), " started at registry version ",
+                   b->store_->Current().version()));
+  return b;
+}
+
+void Broker::Shutdown(absl::Duration grace) {
+  auto deadline = std::chrono::system_clock::now() +
+                  std::chrono::milliseconds(absl::ToInt64Milliseconds(grace));
+  if (admin_server_) admin_server_->Shutdown(deadline);
+  if (distribution_server_) distribution_server_->Shutdown(deadline);
+}
+
+Broker::~Broker() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace renkei

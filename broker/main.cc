@@ -1,0 +1,43 @@
+// renkei-broker --config FILE: the federation's central party.
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "broker/broker.h"
+#include "common/log.h"
+
+ABSL_FLAG(std::string, config, "", "Broker configuration (protobuf text format).");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Renkei broker: member registry and signed global configuration.\n\n"
+      "usage: renkei-broker --config FILE");
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_config).empty()) {
+    std::cerr << "renkei-broker: --config FILE is required (see --help)\n";
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto broker = renkei::Broker::Start(absl::GetFlag(FLAGS_config));
+  if (!broker.ok()) {
+    renkei::Log(renkei::LogLevel::kError, "broker", broker.status().ToString());
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  renkei::Log(renkei::LogLevel::kInfo, "broker",
+              absl::StrCat("received signal ", signal_number, "; stopping"));
+  (*broker)->Shutdown(absl::Seconds(10));
+  broker->reset();
+  return 0;
+}
