@@ -20,6 +20,7 @@ std::string OneLine(const google::protobuf::Message& message) {
   std::string text;
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
+  printer.SetUseUtf8StringEscaping(true);
   printer.PrintToString(message, &text);
   return text;
 }

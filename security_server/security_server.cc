@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "security_server/broker_configuration_source.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -36,9 +37,18 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   s->settings_ = std::move(settings);
   const Settings& settings_ref = *s->settings_;
 
-  auto configuration = FileConfigurationSource::Load(settings_ref.config.global_configuration_file());
-  if (!configuration.ok()) return configuration.status();
-  s->configuration_ = *std::move(configuration);
+  if (settings_ref.follows_broker) {
+    auto configuration = BrokerConfigurationSource::Start(
+        settings_ref.anchor, settings_ref.configuration_cache_file,
+        settings_ref.configuration_refresh_interval, s->clock_);
+    if (!configuration.ok()) return configuration.status();
+    s->configuration_ = *std::move(configuration);
+  } else {
+    auto configuration =
+        FileConfigurationSource::Load(settings_ref.config.global_configuration_file());
+    if (!configuration.ok()) return configuration.status();
+    s->configuration_ = *std::move(configuration);
+  }
   std::shared_ptr<const Federation> federation = s->configuration_->Current();
   if (federation->ServerById(settings_ref.server_id_text) == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(

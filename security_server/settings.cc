@@ -45,10 +45,27 @@ absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& 
   settings->server_id_text = c.server_id();
 
   auto resolve = [&](std::string* file) { *file = ResolvePath(path, *file); };
-  if (c.global_configuration_file().empty()) {
-    return Invalid(path, "global_configuration_file is required");
+  if (c.global_configuration_file().empty() == c.configuration_anchor_file().empty()) {
+    return Invalid(path,
+                   "set exactly one of configuration_anchor_file (follow the broker) and "
+                   "global_configuration_file (a fixed file)");
   }
   resolve(c.mutable_global_configuration_file());
+  if (!c.configuration_anchor_file().empty()) {
+    settings->follows_broker = true;
+    resolve(c.mutable_configuration_anchor_file());
+    RENKEI_RETURN_IF_ERROR(LoadTextProtoFile(c.configuration_anchor_file(), &settings->anchor));
+    if (c.configuration_cache_file().empty()) {
+      c.set_configuration_cache_file("global-configuration.cache");
+    }
+    resolve(c.mutable_configuration_cache_file());
+    settings->configuration_cache_file = c.configuration_cache_file();
+    if (c.configuration_refresh_seconds() < 0) {
+      return Invalid(path, "configuration_refresh_seconds must be positive");
+    }
+    settings->configuration_refresh_interval =
+        absl::Seconds(c.configuration_refresh_seconds() > 0 ? c.configuration_refresh_seconds() : 60);
+  }
 
   // Local endpoint.
   const v1::LocalEndpoint& local = c.local();
@@ -137,6 +154,12 @@ absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& 
       return Invalid(path, absl::StrCat("provided service ", service.subsystem(),
                                         ": no signing key for member ",
                                         ToString(subsystem->member())));
+    }
+    for (const std::string& method : service.methods()) {
+      if (!IsFullMethodName(method)) {
+        return Invalid(path, absl::StrCat("provided service ", service.subsystem(), ": \"", method,
+                                          "\" is not a full method name"));
+      }
     }
     if (!settings->backends.emplace(service.subsystem(), service.backend_address()).second) {
       return Invalid(path, absl::StrCat("service ", service.subsystem(), " provided twice"));

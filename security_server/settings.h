@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "renkei/v1/config.pb.h"
 #include "renkei/v1/identifiers.pb.h"
 #include "security_server/access_rights.h"
@@ -23,6 +24,12 @@ struct TlsMaterial {
 
 struct Settings {
   v1::SecurityServerConfig config;  // as written, paths resolved
+
+  // Where the global configuration comes from: the broker (anchor set) or a fixed file.
+  bool follows_broker = false;
+  v1::ConfigurationAnchor anchor;
+  std::string configuration_cache_file;
+  absl::Duration configuration_refresh_interval;
   v1::SecurityServerId server_id;
   std::string server_id_text;
 

@@ -133,7 +133,7 @@ TEST_F(SettingsTest, RequiredFieldsAreNamed) {
               HasSubstr("message_log.directory is required"));
   EXPECT_THAT(ErrorOf(absl::StrReplaceAll(
                   Valid(), {{"global_configuration_file: \"global.textproto\"", ""}})),
-              HasSubstr("global_configuration_file is required"));
+              HasSubstr("set exactly one of configuration_anchor_file"));
 }
 
 TEST(LoopbackAddress, Recognised) {

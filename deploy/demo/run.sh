@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# The one-machine demo federation: a federation CA, two agencies' security servers, the
-# resident registry of 千代田区 (JP/MUNI/131016) and the child-allowance system of 厚生労働省
-# (JP/GOV/MHLW), real exchanges between them, one refused call, and the message logs.
+# The one-machine demo federation: the broker, a federation CA, two agencies' security
+# servers following the broker's signed configuration, the resident registry of 千代田区
+# (JP/MUNI/131016) and the child-allowance system of 厚生労働省 (JP/GOV/MHLW), real exchanges
+# between them, refused calls, and the logs.
 #
 # usage: deploy/demo/run.sh [--keep-running]
-#   Builds with Bazel, writes everything under .demo/ in the repository, uses 127.0.0.1 ports
-#   7101 (registry), 7110/7111 (Chiyoda security server local/peer), 7200/7201 (MHLW's).
+#   Builds with Bazel, writes everything under .demo/ in the repository, and uses 127.0.0.1
+#   ports 7001/7002 (broker distribution/admin), 7101 (registry), 7110/7111 (Chiyoda security
+#   server local/peer), 7200/7201 (MHLW's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 KEEP_RUNNING=${1:-}
 
 bazel build -c opt //tools/renkeictl //security_server:renkei-security-server \
-  //deploy/demo:resident-registry //deploy/demo:child-allowance
+  //broker:renkei-broker //deploy/demo:resident-registry //deploy/demo:child-allowance
 BIN=$ROOT/bazel-bin
 CTL=$BIN/tools/renkeictl/renkeictl
 
 DEMO=$ROOT/.demo
 rm -rf "$DEMO"
-mkdir -p "$DEMO/pki" "$DEMO/chiyoda" "$DEMO/mhlw" "$DEMO/logs"
+mkdir -p "$DEMO/pki" "$DEMO/broker" "$DEMO/chiyoda" "$DEMO/mhlw" "$DEMO/logs"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -27,53 +29,71 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+wait_port() {
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1; see $DEMO/logs" >&2
+  exit 1
+}
 
-step "Federation PKI (ECDSA P-256; keys mode 0600)"
+step "PKI (ECDSA P-256; keys mode 0600): federation CA, operators' CA, broker, agencies"
 $CTL pki create-ca --name "Renkei Demo Federation CA" --out "$DEMO/pki/federation-ca"
+$CTL pki create-ca --name "Renkei Demo Operators CA" --out "$DEMO/pki/operator-ca"
+$CTL pki issue-tls --ca "$DEMO/pki/operator-ca" --name "operator yamada" --out "$DEMO/pki/operator"
+$CTL pki issue-tls --ca "$DEMO/pki/operator-ca" --name "broker admin endpoint" \
+  --dns localhost --ip 127.0.0.1 --out "$DEMO/broker/admin-tls"
+$CTL pki issue-config-signing --ca "$DEMO/pki/federation-ca" --out "$DEMO/broker/config-signing"
 $CTL pki issue-auth --ca "$DEMO/pki/federation-ca" --server-id JP/MUNI/131016/ss1 --out "$DEMO/chiyoda/auth"
 $CTL pki issue-signing --ca "$DEMO/pki/federation-ca" --member JP/MUNI/131016 --out "$DEMO/chiyoda/signing"
 $CTL pki issue-auth --ca "$DEMO/pki/federation-ca" --server-id JP/GOV/MHLW/ss1 --out "$DEMO/mhlw/auth"
 $CTL pki issue-signing --ca "$DEMO/pki/federation-ca" --member JP/GOV/MHLW --out "$DEMO/mhlw/signing"
-fp() { $CTL pki fingerprint --cert "$1"; }
-# A PEM file as one protobuf text-format string literal.
-pem_literal() { printf '"'; awk '{printf "%s\\n", $0}' "$1"; printf '"'; }
 
-step "Global configuration (read from a file in this release; the broker will sign and publish it)"
-cat > "$DEMO/global.textproto" <<CONF
+step "Starting the broker"
+cat > "$DEMO/broker/broker.textproto" <<CONF
 instance: "JP"
-version: 1
-trusted_ca_pem: $(pem_literal "$DEMO/pki/federation-ca.pem")
-members {
-  id: "JP/MUNI/131016"
-  name: "千代田区"
-  subsystems: "resident-registry"
-  signing_certificate_sha256: "$(fp "$DEMO/chiyoda/signing.pem")"
-}
-members {
-  id: "JP/GOV/MHLW"
-  name: "厚生労働省"
-  subsystems: "child-allowance"
-  subsystems: "pension"
-  signing_certificate_sha256: "$(fp "$DEMO/mhlw/signing.pem")"
-}
-security_servers {
-  id: "JP/MUNI/131016/ss1"
-  addresses: "127.0.0.1:7111"
-  authentication_certificate_sha256: "$(fp "$DEMO/chiyoda/auth.pem")"
-  provides: "JP/MUNI/131016/resident-registry"
-}
-security_servers {
-  id: "JP/GOV/MHLW/ss1"
-  addresses: "127.0.0.1:7201"
-  authentication_certificate_sha256: "$(fp "$DEMO/mhlw/auth.pem")"
-}
+data_directory: "data"
+distribution_listen_address: "127.0.0.1:7001"
+admin_listen_address: "127.0.0.1:7002"
+admin_tls_certificate_file: "admin-tls.pem"
+admin_tls_key_file: "admin-tls.key"
+operator_ca_file: "../pki/operator-ca.pem"
+operators { name: "yamada" certificate_sha256: "$($CTL pki fingerprint --cert "$DEMO/pki/operator.pem")" }
+configuration_signing_certificate_file: "config-signing.pem"
+configuration_signing_key_file: "config-signing.key"
+configuration_validity_seconds: 600
 limits { max_message_bytes: 4194304 max_clock_skew_seconds: 60 }
+anchor_file: "anchor.textproto"
 CONF
-sed -n '/^members/,$p' "$DEMO/global.textproto"
+"$BIN/broker/renkei-broker" --config "$DEMO/broker/broker.textproto" 2>"$DEMO/logs/broker.log" &
+PIDS+=($!)
+wait_port 7001
+wait_port 7002
 
+step "Registering the agencies with renkeictl registry (operator certificate, mutual TLS)"
+reg() {
+  echo "\$ renkeictl registry $1 ${*:2}" | sed "s|$DEMO/||g"
+  $CTL registry "$@" --broker 127.0.0.1:7002 --operator "$DEMO/pki/operator" \
+    --broker-ca "$DEMO/pki/operator-ca.pem"
+}
+reg add-ca --cert "$DEMO/pki/federation-ca.pem"
+reg add-member --id JP/MUNI/131016 --name 千代田区
+reg add-subsystem --id JP/MUNI/131016/resident-registry
+reg add-signing-cert --member JP/MUNI/131016 --cert "$DEMO/chiyoda/signing.pem"
+reg put-server --id JP/MUNI/131016/ss1 --address 127.0.0.1:7111 --auth-cert "$DEMO/chiyoda/auth.pem" \
+  --provides JP/MUNI/131016/resident-registry
+reg add-member --id JP/GOV/MHLW --name 厚生労働省
+reg add-subsystem --id JP/GOV/MHLW/child-allowance
+reg add-subsystem --id JP/GOV/MHLW/pension
+reg add-signing-cert --member JP/GOV/MHLW --cert "$DEMO/mhlw/signing.pem"
+reg put-server --id JP/GOV/MHLW/ss1 --address 127.0.0.1:7201 --auth-cert "$DEMO/mhlw/auth.pem"
+
+for agency in chiyoda mhlw; do cp "$DEMO/broker/anchor.textproto" "$DEMO/$agency/anchor.textproto"; done
 cat > "$DEMO/chiyoda/security-server.textproto" <<CONF
 server_id: "JP/MUNI/131016/ss1"
-global_configuration_file: "../global.textproto"
+configuration_anchor_file: "anchor.textproto"
+configuration_refresh_seconds: 5
 local { listen_address: "127.0.0.1:7110" plaintext_loopback_only: true }
 peer {
   listen_address: "127.0.0.1:7111"
@@ -84,6 +104,7 @@ signing_keys { member: "JP/MUNI/131016" certificate_file: "signing.pem" key_file
 provided_services {
   subsystem: "JP/MUNI/131016/resident-registry"
   backend_address: "127.0.0.1:7101"
+  methods: "/renkei.municipal.v1.ResidentRegistry/GetResident"
 }
 # The child-allowance system may read resident records; the pension system may not.
 access_rights {
@@ -93,10 +114,10 @@ access_rights {
 }
 message_log { directory: "message-log" }
 CONF
-
 cat > "$DEMO/mhlw/security-server.textproto" <<CONF
 server_id: "JP/GOV/MHLW/ss1"
-global_configuration_file: "../global.textproto"
+configuration_anchor_file: "anchor.textproto"
+configuration_refresh_seconds: 5
 local { listen_address: "127.0.0.1:7200" plaintext_loopback_only: true }
 peer {
   listen_address: "127.0.0.1:7201"
@@ -109,16 +130,7 @@ local_clients { subsystem: "JP/GOV/MHLW/pension" }
 message_log { directory: "message-log" store_bodies: true }
 CONF
 
-wait_port() {
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$1; see $DEMO/logs" >&2
-  exit 1
-}
-
-step "Starting the resident registry and both security servers"
+step "Starting the resident registry and both security servers (from the broker's anchor)"
 "$BIN/deploy/demo/resident-registry" --listen 127.0.0.1:7101 2>"$DEMO/logs/registry.log" &
 PIDS+=($!)
 "$BIN/security_server/renkei-security-server" --config "$DEMO/chiyoda/security-server.textproto" \
@@ -128,7 +140,7 @@ PIDS+=($!)
   2>"$DEMO/logs/mhlw-ss.log" &
 PIDS+=($!)
 for port in 7101 7110 7111 7200 7201; do wait_port "$port"; done
-echo "registry 127.0.0.1:7101, JP/MUNI/131016/ss1 local :7110 peer :7111, JP/GOV/MHLW/ss1 local :7200 peer :7201"
+grep -h '"component":"configuration"' "$DEMO/logs/chiyoda-ss.log" "$DEMO/logs/mhlw-ss.log" || true
 
 CLIENT=$BIN/deploy/demo/child-allowance
 step "Exchanges: the child-allowance system reads applicants' records from 千代田区"
@@ -142,6 +154,9 @@ step "Refused: an unknown resident (the registry's own NOT_FOUND, signed and rel
 
 step "Refused: the pension system has no access right to the resident registry"
 "$CLIENT" --security_server 127.0.0.1:7200 --applicant 131016-0001 --client JP/GOV/MHLW/pension || true
+
+step "The broker's admin log (who changed the registry, and when)"
+reg log --limit 5
 
 step "What the security servers logged (JSON lines on stderr)"
 grep -h '"component":"\(peer\|local\)"' "$DEMO/logs/chiyoda-ss.log" "$DEMO/logs/mhlw-ss.log" || true

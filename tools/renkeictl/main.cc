@@ -4,13 +4,15 @@
 #include <vector>
 
 #include "tools/renkeictl/pki_command.h"
+#include "tools/renkeictl/registry_command.h"
 
 namespace {
 
 constexpr char kUsage[] = R"(usage: renkeictl GROUP COMMAND [--flag value ...]
 
 Groups:
-  pki   create a federation CA and issue certificates (renkeictl pki --help)
+  pki        create a federation CA and issue certificates (renkeictl pki --help)
+  registry   change and inspect the broker's registry (renkeictl registry --help)
 )";
 
 }  // namespace
@@ -23,6 +25,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "pki") {
     return renkei::RunPkiCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "registry") {
+    return renkei::RunRegistryCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   std::cerr << "renkeictl: unknown group \"" << args[0] << "\"\n" << kUsage;
   return 1;

@@ -9,6 +9,7 @@
 #include "common/certificates.h"
 #include "common/files.h"
 #include "common/identifiers.h"
+#include "tools/renkeictl/command_line.h"
 #include "tools/renkeictl/pki.h"
 
 namespace renkei {
@@ -20,20 +21,15 @@ Commands:
   create-ca      Create a CA (federation CA, or an agency's CA for local clients).
   issue-auth     Issue a security server's TLS authentication certificate.
   issue-signing  Issue a member's message-signing certificate.
+  issue-config-signing  Issue the broker's configuration-signing certificate.
   issue-tls      Issue a TLS certificate for a local endpoint or a local client system.
   fingerprint    Print the SHA-256 fingerprint of a certificate (as the configuration uses).
 
 Every command takes --help. Private keys are written with mode 0600.
 )";
 
-struct Command {
-  const char* usage;
-  std::vector<std::string> required;
-  std::vector<std::string> optional;
-};
-
-const std::map<std::string, Command>& Commands() {
-  static const auto* commands = new std::map<std::string, Command>{
+const std::map<std::string, CommandSpec>& Commands() {
+  static const auto* commands = new std::map<std::string, CommandSpec>{
       {"create-ca",
        {R"(usage: renkeictl pki create-ca --name NAME --out PREFIX [--days N]
 Creates a self-signed ECDSA P-256 CA: PREFIX.pem (certificate) and PREFIX.key (0600).
@@ -60,6 +56,15 @@ Writes PREFIX.pem and PREFIX.key (0600).
   --days    validity in days (default 365; negative with --not-before-days for tests)
   --not-before-days  start of validity relative to today (default 0))",
         {"ca", "member", "out"}, {"days", "not-before-days"}}},
+      {"issue-config-signing",
+       {R"(usage: renkeictl pki issue-config-signing --ca PREFIX --out PREFIX [--name NAME] [--days N]
+Issues the broker's configuration-signing certificate (the security servers' anchor trusts it).
+Writes PREFIX.pem and PREFIX.key (0600).
+  --ca    prefix of the issuing CA's .pem/.key
+  --out   output prefix
+  --name  common name (default "Renkei broker configuration signing")
+  --days  validity in days (default 365))",
+        {"ca", "out"}, {"name", "days"}}},
       {"issue-tls",
        {R"(usage: renkeictl pki issue-tls --ca PREFIX --name NAME --out PREFIX [--dns a,b] [--ip a,b]
 Issues a TLS certificate (server and client use) for a local endpoint or a local system.
@@ -90,7 +95,7 @@ absl::Status WriteCertificateAndKey(const std::string& prefix, const Certificate
   return WriteFileAtomically(prefix + ".pem", certificate.Pem(), 0644);
 }
 
-int Issue(const std::map<std::string, std::string>& flags, CertificateRequest request) {
+int Issue(const Flags& flags, CertificateRequest request) {
   auto ca_certificate = Certificate::FromPemFile(flags.at("ca") + ".pem");
   if (!ca_certificate.ok()) return Fail(std::string(ca_certificate.status().message()));
   auto ca_key = PrivateKey::FromPemFile(flags.at("ca") + ".key");
@@ -104,51 +109,16 @@ int Issue(const std::map<std::string, std::string>& flags, CertificateRequest re
   return 0;
 }
 
-std::vector<std::string> List(const std::map<std::string, std::string>& flags,
+std::vector<std::string> List(const Flags& flags,
                               const std::string& name) {
   auto it = flags.find(name);
   if (it == flags.end()) return {};
   return absl::StrSplit(it->second, ',', absl::SkipEmpty());
 }
 
-}  // namespace
-
-int RunPkiCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kPkiUsage;
-    return args.empty() ? 1 : 0;
-  }
-  auto found = Commands().find(args[0]);
-  if (found == Commands().end()) {
-    std::cerr << "renkeictl pki: unknown command \"" << args[0] << "\"\n" << kPkiUsage;
-    return 1;
-  }
-  const Command& command = found->second;
-  std::map<std::string, std::string> flags;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::cout << command.usage << "\n";
-      return 0;
-    }
-    if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) {
-      return Fail(absl::StrCat("expected --flag value, got \"", args[i], "\"\n", command.usage));
-    }
-    std::string name = args[i].substr(2);
-    bool known = false;
-    for (const auto& list : {command.required, command.optional}) {
-      for (const auto& allowed : list) known = known || allowed == name;
-    }
-    if (!known) return Fail(absl::StrCat("unknown flag --", name, "\n", command.usage));
-    flags[name] = args[++i];
-  }
-  for (const auto& name : command.required) {
-    if (flags.count(name) == 0) {
-      return Fail(absl::StrCat("missing --", name, "\n", command.usage));
-    }
-  }
-
+int RunPki(const std::string& command, Flags& flags) {
   CertificateRequest request;
-  request.validity_days = args[0] == "create-ca" ? 3650 : 365;
+  request.validity_days = command == "create-ca" ? 3650 : 365;
   if (flags.count("days") && !absl::SimpleAtoi(flags["days"], &request.validity_days)) {
     return Fail("--days must be an integer");
   }
@@ -157,13 +127,13 @@ int RunPkiCommand(const std::vector<std::string>& args) {
     return Fail("--not-before-days must be an integer");
   }
 
-  if (args[0] == "fingerprint") {
+  if (command == "fingerprint") {
     auto certificate = Certificate::FromPemFile(flags["cert"]);
     if (!certificate.ok()) return Fail(std::string(certificate.status().message()));
     std::cout << certificate->fingerprint() << "\n";
     return 0;
   }
-  if (args[0] == "create-ca") {
+  if (command == "create-ca") {
     request.kind = CertificateKind::kCertificateAuthority;
     request.common_name = flags["name"];
     PrivateKey key = PrivateKey::GenerateP256();
@@ -174,7 +144,7 @@ int RunPkiCommand(const std::vector<std::string>& args) {
     std::cout << flags["out"] << ".pem  sha256=" << certificate->fingerprint() << "\n";
     return 0;
   }
-  if (args[0] == "issue-auth") {
+  if (command == "issue-auth") {
     auto server = ParseSecurityServerId(flags["server-id"]);
     if (!server.ok()) return Fail(std::string(server.status().message()));
     request.kind = CertificateKind::kTls;
@@ -183,12 +153,18 @@ int RunPkiCommand(const std::vector<std::string>& args) {
     request.dns_names = {SecurityServerTlsName(*server)};
     return Issue(flags, request);
   }
-  if (args[0] == "issue-signing") {
+  if (command == "issue-signing") {
     auto member = ParseMemberId(flags["member"]);
     if (!member.ok()) return Fail(std::string(member.status().message()));
     request.kind = CertificateKind::kSigning;
     request.common_name = ToString(*member);
     request.organization = ToString(*member);
+    return Issue(flags, request);
+  }
+  if (command == "issue-config-signing") {
+    request.kind = CertificateKind::kSigning;
+    request.common_name =
+        flags.count("name") ? flags["name"] : "Renkei broker configuration signing";
     return Issue(flags, request);
   }
   // issue-tls
@@ -197,6 +173,12 @@ int RunPkiCommand(const std::vector<std::string>& args) {
   request.dns_names = List(flags, "dns");
   request.ip_addresses = List(flags, "ip");
   return Issue(flags, request);
+}
+
+}  // namespace
+
+int RunPkiCommand(const std::vector<std::string>& args) {
+  return RunGroup("pki", kPkiUsage, Commands(), args, RunPki);
 }
 
 }  // namespace renkei
