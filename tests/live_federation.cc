@@ -116,18 +116,33 @@ LiveFederation::LiveFederation(const std::string& name, LiveFederationOptions op
       pension_client(IssueLocalTls(pki, "pension-system", local_ca)),
       stranger_client(IssueLocalTls(pki, "unregistered-system", local_ca)),
       directory(ScratchDirectory(name)),
+      operator_ca(pki.MakeCa("Operators CA")),
+      operator_credentials(IssueLocalTls(pki, "operator tanaka", operator_ca)),
+      unregistered_operator(IssueLocalTls(pki, "operator without registration", operator_ca)),
+      broker_admin_tls(IssueLocalTls(pki, "broker admin", operator_ca)),
+      configuration_signer(pki.IssueSigning("JP/BROKER/configuration", pki.ca)),
       options_(options) {}
 
 LiveFederation::~LiveFederation() = default;
+
+bool LiveFederation::Eventually(const std::function<bool()>& probe, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (probe()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return probe();
+}
 
 bool LiveFederation::Start() {
   registry_port = FreePort();
   backend_port = FreePort();
   dead_port = FreePort();
   provider_local_port = FreePort();
-  provider_peer_port = FreePort();
   consumer_local_port = FreePort();
   consumer_peer_port = FreePort();
+  for (int i = 0; i < options_.provider_replicas; ++i) provider_peer_ports.push_back(FreePort());
+  provider_peer_port = provider_peer_ports[0];
 
   const std::string d = directory + "/";
   WriteCredentials(d + "chiyoda-auth", pki.provider_server);
@@ -139,7 +154,7 @@ bool LiveFederation::Start() {
   local_ca_file = d + "local-ca.pem";
   WriteOrDie(local_ca_file, local_ca.certificate.Pem());
 
-  // Global configuration: the TestFederation's members and servers, plus this harness's.
+  // The federation: the TestFederation's members and servers, plus this harness's.
   v1::GlobalConfiguration global = pki.configuration;
   global.mutable_limits()->set_max_message_bytes(options_.max_message_bytes);
   global.mutable_limits()->set_max_clock_skew_seconds(options_.max_clock_skew_seconds);
@@ -158,7 +173,7 @@ bool LiveFederation::Start() {
   for (v1::SecurityServer& server : *global.mutable_security_servers()) {
     server.clear_addresses();
     if (server.id() == TestFederation::kProviderServer) {
-      server.add_addresses(Address(provider_peer_port));
+      for (int port : provider_peer_ports) server.add_addresses(Address(port));
       server.add_provides(kTestBackend);
       server.add_provides(kTax);
     } else {
@@ -169,15 +184,26 @@ bool LiveFederation::Start() {
   moj_server->set_id("JP/GOV/MOJ/ss1");
   moj_server->add_addresses(Address(FreePort()));
   moj_server->set_authentication_certificate_sha256(moj_auth.certificate.fingerprint());
-  WriteOrDie(d + "global.textproto", Text(global));
 
-  provider_log_dir = d + "chiyoda-message-log";
+  // Where the security servers get it from.
+  auto set_source = [&](v1::SecurityServerConfig& config) {
+    if (options_.use_broker) {
+      config.set_configuration_anchor_file(d + "broker-anchor.textproto");
+      config.set_configuration_refresh_seconds(options_.configuration_refresh_seconds);
+    } else {
+      config.set_global_configuration_file("global.textproto");
+    }
+  };
+  if (options_.use_broker) {
+    if (!StartBroker() || !Register(global)) return false;
+  } else {
+    WriteOrDie(d + "global.textproto", Text(global));
+  }
+
   v1::SecurityServerConfig provider;
   provider.set_server_id(TestFederation::kProviderServer);
-  provider.set_global_configuration_file("global.textproto");
-  provider.mutable_local()->set_listen_address(Address(provider_local_port));
+  set_source(provider);
   provider.mutable_local()->set_plaintext_loopback_only(true);
-  provider.mutable_peer()->set_listen_address(Address(provider_peer_port));
   provider.mutable_peer()->set_authentication_certificate_file("chiyoda-auth.pem");
   provider.mutable_peer()->set_authentication_key_file("chiyoda-auth.key");
   auto* provider_key = provider.add_signing_keys();
@@ -196,13 +222,23 @@ bool LiveFederation::Start() {
   provide(kRegistry, registry_port);
   provide(kTestBackend, backend_port);
   provide(kTax, dead_port);
-  provider.mutable_message_log()->set_directory(provider_log_dir);
-  WriteOrDie(d + "chiyoda.textproto", Text(provider));
+  provider.mutable_provided_services(0)->add_methods(kGetResident);
+  provider_log_dir = d + "chiyoda-message-log";
+  std::vector<int> provider_local_ports = {provider_local_port};
+  for (int i = 0; i < options_.provider_replicas; ++i) {
+    if (i > 0) provider_local_ports.push_back(FreePort());
+    provider.mutable_local()->set_listen_address(Address(provider_local_ports[i]));
+    provider.mutable_peer()->set_listen_address(Address(provider_peer_ports[i]));
+    provider.mutable_message_log()->set_directory(i == 0 ? provider_log_dir
+                                                         : absl::StrCat(provider_log_dir, "-", i));
+    provider.set_configuration_cache_file(absl::StrCat(d, "chiyoda-", i, ".cache"));
+    WriteOrDie(absl::StrCat(d, "chiyoda-", i, ".textproto"), Text(provider));
+  }
 
-  consumer_log_dir = d + "mhlw-message-log";
   v1::SecurityServerConfig consumer;
   consumer.set_server_id(TestFederation::kConsumerServer);
-  consumer.set_global_configuration_file("global.textproto");
+  set_source(consumer);
+  consumer.set_configuration_cache_file(d + "mhlw.cache");
   consumer.mutable_local()->set_listen_address(Address(consumer_local_port));
   consumer.mutable_local()->set_tls_certificate_file("mhlw-local.pem");
   consumer.mutable_local()->set_tls_key_file("mhlw-local.key");
@@ -220,6 +256,7 @@ bool LiveFederation::Start() {
   auto* pension = consumer.add_local_clients();
   pension->set_subsystem(kPension);
   pension->set_certificate_sha256(pension_client.certificate.fingerprint());
+  consumer_log_dir = d + "mhlw-message-log";
   consumer.mutable_message_log()->set_directory(consumer_log_dir);
   consumer.mutable_message_log()->set_store_bodies(true);
   WriteOrDie(d + "mhlw.textproto", Text(consumer));
@@ -233,12 +270,21 @@ bool LiveFederation::Start() {
                                        std::vector<std::string>{"--listen", Address(registry_port)},
                                        d + "registry.log");
   const std::string server = Runfile("security_server/renkei-security-server");
-  provider_ss = std::make_unique<Process>(
-      server, std::vector<std::string>{"--config", d + "chiyoda.textproto"}, d + "chiyoda-ss.log");
-  consumer_ss = std::make_unique<Process>(
-      server, std::vector<std::string>{"--config", d + "mhlw.textproto"}, d + "mhlw-ss.log");
-  for (int port : {registry_port, provider_local_port, provider_peer_port, consumer_local_port,
-                   consumer_peer_port}) {
+  for (int i = 0; i < options_.provider_replicas; ++i) {
+    auto process = std::make_unique<Process>(
+        server, std::vector<std::string>{"--config", absl::StrCat(d, "chiyoda-", i, ".textproto")},
+        absl::StrCat(d, "chiyoda-ss-", i, ".log"));
+    if (i == 0) {
+      provider_ss = std::move(process);
+    } else {
+      provider_replicas.push_back(std::move(process));
+    }
+  }
+  std::vector<int> ports = {registry_port, consumer_local_port, consumer_peer_port};
+  ports.insert(ports.end(), provider_local_ports.begin(), provider_local_ports.end());
+  ports.insert(ports.end(), provider_peer_ports.begin(), provider_peer_ports.end());
+  if (!RestartConsumer()) return false;
+  for (int port : ports) {
     if (!WaitForPort(port)) {
       std::cerr << "nothing listens on port " << port << "; logs in " << directory << "\n";
       return false;
@@ -247,13 +293,114 @@ bool LiveFederation::Start() {
   return true;
 }
 
+bool LiveFederation::RestartConsumer() {
+  if (consumer_ss) {
+    consumer_ss->Signal(SIGKILL);
+    consumer_ss->Wait(10);
+  }
+  const std::string d = directory + "/";
+  consumer_ss = std::make_unique<Process>(Runfile("security_server/renkei-security-server"),
+                                          std::vector<std::string>{"--config", d + "mhlw.textproto"},
+                                          d + "mhlw-ss.log");
+  return WaitForPort(consumer_local_port) && WaitForPort(consumer_peer_port);
+}
+
+bool LiveFederation::StartBroker() {
+  const std::string d = directory + "/";
+  if (broker_distribution_port == 0) {
+    broker_distribution_port = FreePort();
+    broker_admin_port = FreePort();
+    WriteCredentials(d + "broker-admin", broker_admin_tls);
+    WriteCredentials(d + "broker-config-signing", configuration_signer);
+    WriteOrDie(d + "operator-ca.pem", operator_ca.certificate.Pem());
+    v1::BrokerConfig config;
+    config.set_instance("JP");
+    config.set_data_directory(d + "broker-data");
+    config.set_distribution_listen_address(Address(broker_distribution_port));
+    config.set_admin_listen_address(Address(broker_admin_port));
+    config.set_admin_tls_certificate_file("broker-admin.pem");
+    config.set_admin_tls_key_file("broker-admin.key");
+    config.set_operator_ca_file("operator-ca.pem");
+    auto* op = config.add_operators();
+    op->set_name("tanaka");
+    op->set_certificate_sha256(operator_credentials.certificate.fingerprint());
+    config.set_configuration_signing_certificate_file("broker-config-signing.pem");
+    config.set_configuration_signing_key_file("broker-config-signing.key");
+    config.set_configuration_validity_seconds(options_.configuration_validity_seconds);
+    config.mutable_limits()->set_max_message_bytes(options_.max_message_bytes);
+    config.mutable_limits()->set_max_clock_skew_seconds(options_.max_clock_skew_seconds);
+    config.set_anchor_file("broker-anchor.textproto");
+    WriteOrDie(d + "broker.textproto", Text(config));
+  }
+  broker = std::make_unique<Process>(Runfile("broker/renkei-broker"),
+                                     std::vector<std::string>{"--config", d + "broker.textproto"},
+                                     d + "broker.log");
+  return WaitForPort(broker_distribution_port) && WaitForPort(broker_admin_port);
+}
+
+void LiveFederation::StopBroker() {
+  broker->Signal(SIGTERM);
+  broker->Wait(20);
+}
+
+std::unique_ptr<v1::RegistryAdmin::Stub> LiveFederation::Admin(
+    const TestCredentials* credentials) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = operator_ca.certificate.Pem();
+  if (credentials != nullptr) {
+    tls.pem_cert_chain = credentials->certificate.Pem();
+    tls.pem_private_key = credentials->key.Pem();
+  }
+  return v1::RegistryAdmin::NewStub(
+      grpc::CreateChannel(Address(broker_admin_port), grpc::SslCredentials(tls)));
+}
+
+grpc::Status LiveFederation::ApplyChange(const v1::RegistryChange& change) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::ApplyChangeResponse response;
+  return Admin(&operator_credentials)->ApplyChange(&context, change, &response);
+}
+
+bool LiveFederation::Register(const v1::GlobalConfiguration& global) {
+  std::vector<v1::RegistryChange> changes;
+  changes.emplace_back().mutable_add_trusted_ca()->set_certificate_pem(pki.ca.certificate.Pem());
+  for (const v1::Member& member : global.members()) {
+    auto* add = changes.emplace_back().mutable_add_member();
+    add->set_id(member.id());
+    add->set_name(member.name());
+    for (const std::string& code : member.subsystems()) {
+      changes.emplace_back().mutable_add_subsystem()->set_id(member.id() + "/" + code);
+    }
+  }
+  for (const SigningIdentity* signer : {&pki.consumer_signer, &pki.provider_signer}) {
+    auto* add = changes.emplace_back().mutable_add_signing_certificate();
+    add->set_member(ToString(signer->member));
+    add->set_certificate_pem(signer->certificate.Pem());
+  }
+  for (const v1::SecurityServer& server : global.security_servers()) {
+    *changes.emplace_back().mutable_put_security_server()->mutable_server() = server;
+  }
+  for (const v1::RegistryChange& change : changes) {
+    grpc::Status status = ApplyChange(change);
+    if (!status.ok()) {
+      std::cerr << "registration refused: " << status.error_message() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool LiveFederation::StopSecurityServersGracefully() {
-  consumer_ss->Signal(SIGTERM);
-  provider_ss->Signal(SIGTERM);
-  int consumer_status = consumer_ss->Wait(20);
-  int provider_status = provider_ss->Wait(20);
-  auto clean = [](int status) { return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0; };
-  return clean(consumer_status) && clean(provider_status);
+  std::vector<Process*> servers = {consumer_ss.get(), provider_ss.get()};
+  for (auto& replica : provider_replicas) servers.push_back(replica.get());
+  for (Process* server : servers) server->Signal(SIGTERM);
+  bool clean = true;
+  for (Process* server : servers) {
+    int status = server->Wait(20);
+    clean = clean && status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  return clean;
 }
 
 std::unique_ptr<municipal::v1::ResidentRegistry::Stub> LiveFederation::LocalRegistry(

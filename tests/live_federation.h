@@ -15,11 +15,14 @@
 #define RENKEI_TESTS_LIVE_FEDERATION_H_
 
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "municipal/v1/resident_registry.grpc.pb.h"
+#include "renkei/v1/broker.grpc.pb.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/test_federation.h"
 #include "tests/process.h"
@@ -36,6 +39,12 @@ inline constexpr char kPension[] = "JP/GOV/MHLW/pension";
 struct LiveFederationOptions {
   int64_t max_message_bytes = 256 * 1024;
   int max_clock_skew_seconds = 60;
+  // Run a broker and let the security servers follow it (otherwise: a configuration file).
+  bool use_broker = false;
+  int configuration_refresh_seconds = 1;
+  int configuration_validity_seconds = 600;
+  // Provider security server processes sharing one identity (listed as several addresses).
+  int provider_replicas = 1;
 };
 
 class InProcessBackend;
@@ -69,6 +78,18 @@ class LiveFederation {
   // The backend saw this deadline on its last slow call (InfiniteFuture if none).
   absl::Time LastBackendDeadline() const;
 
+  // Broker mode. The admin API as `operator_credentials` (an operator-CA certificate).
+  std::unique_ptr<v1::RegistryAdmin::Stub> Admin(const TestCredentials* operator_credentials);
+  grpc::Status ApplyChange(const v1::RegistryChange& change);
+  bool StartBroker();
+  void StopBroker();
+  // Stops the consumer's security server (SIGKILL) and starts it again from its files.
+  bool RestartConsumer();
+
+  // Polls `probe` until it returns true or `timeout` passes (no fixed sleeps in tests).
+  static bool Eventually(const std::function<bool()>& probe,
+                         absl::Duration timeout = absl::Seconds(30));
+
   TestFederation pki;  // federation CA, MHLW and Chiyoda signers and server credentials
   TestCredentials moj_auth;           // registered server of another member
   TestCredentials unregistered_auth;  // issued by the federation CA, never registered
@@ -80,10 +101,22 @@ class LiveFederation {
   int registry_port = 0, backend_port = 0, dead_port = 0;
   int provider_local_port = 0, provider_peer_port = 0;
   int consumer_local_port = 0, consumer_peer_port = 0;
-  std::unique_ptr<Process> registry, provider_ss, consumer_ss;
+  // Broker mode.
+  TestCredentials operator_ca, operator_credentials, unregistered_operator, broker_admin_tls;
+  TestCredentials configuration_signer;
+  int broker_distribution_port = 0, broker_admin_port = 0;
+  std::unique_ptr<Process> broker;
+
+  std::unique_ptr<Process> registry, consumer_ss;
+  std::unique_ptr<Process> provider_ss;  // replica 0
+  std::vector<std::unique_ptr<Process>> provider_replicas;  // replicas 1..n-1
+  std::vector<int> provider_peer_ports;
   std::string provider_log_dir, consumer_log_dir;
 
  private:
+  // Registers `global`'s CA, members, subsystems, signing certificates and servers.
+  bool Register(const v1::GlobalConfiguration& global);
+
   LiveFederationOptions options_;
   std::unique_ptr<InProcessBackend> backend_;
 };

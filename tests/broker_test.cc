@@ -1,0 +1,193 @@
+// The broker and security servers that follow it: real processes on loopback.
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/live_federation.h"
+
+namespace renkei::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using municipal::v1::GetResidentRequest;
+using municipal::v1::GetResidentResponse;
+
+grpc::Status Call(LiveFederation& federation, const std::string& service,
+                  const std::string& code = "131016-0001") {
+  grpc::ClientContext context;
+  LiveFederation::AddRenkeiMetadata(context, kAllowance, service, code);
+  GetResidentRequest request;
+  request.set_resident_code(code);
+  GetResidentResponse response;
+  return federation.LocalRegistry(federation.allowance_client)
+      ->GetResident(&context, request, &response);
+}
+
+LiveFederationOptions BrokerOptions() {
+  LiveFederationOptions options;
+  options.use_broker = true;
+  options.configuration_refresh_seconds = 1;
+  return options;
+}
+
+TEST(Broker, SecurityServersStartFromTheBrokersSignedConfiguration) {
+  LiveFederation federation("broker_start", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  grpc::Status status = Call(federation, kRegistry);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST(Broker, RegistryChangeReachesSecurityServersWithoutRestart) {
+  LiveFederation federation("broker_change", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  const std::string kCertificates = "JP/MUNI/131016/certificates";
+  grpc::Status status = Call(federation, kCertificates);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+
+  // The registry learns of a new subsystem and that the provider's server offers it.
+  v1::RegistryChange add;
+  add.mutable_add_subsystem()->set_id(kCertificates);
+  ASSERT_TRUE(federation.ApplyChange(add).ok());
+  v1::RegistryChange put;
+  v1::SecurityServer* server = put.mutable_put_security_server()->mutable_server();
+  server->set_id(TestFederation::kProviderServer);
+  server->add_addresses(absl::StrCat("127.0.0.1:", federation.provider_peer_port));
+  server->set_authentication_certificate_sha256(
+      federation.pki.provider_server.certificate.fingerprint());
+  for (const char* provided : {kRegistry, kTestBackend, kTax}) server->add_provides(provided);
+  server->add_provides(kCertificates);
+  ASSERT_TRUE(federation.ApplyChange(put).ok());
+
+  // The consumer's server now routes it; the provider's server says it does not provide it
+  // (its own settings list no backend for it), which proves the call got there.
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    grpc::Status now = Call(federation, kCertificates);
+    return now.error_message().find("is not provided by security server") != std::string::npos;
+  })) << Call(federation, kCertificates).error_message();
+}
+
+TEST(Broker, RevokedSigningCertificateIsRefusedAfterTheNextRefresh) {
+  LiveFederation federation("broker_revoke", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  ASSERT_TRUE(Call(federation, kRegistry).ok());
+  v1::RegistryChange revoke;
+  revoke.mutable_revoke_certificate()->set_certificate_sha256(
+      federation.pki.consumer_signer.certificate.fingerprint());
+  absl::Time revoked_at = absl::Now();
+  ASSERT_TRUE(federation.ApplyChange(revoke).ok());
+  grpc::Status status;
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    status = Call(federation, kRegistry);
+    return status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+  }));
+  EXPECT_THAT(status.error_message(), HasSubstr("revoked"));
+  // Informational: refresh interval is 1 s.
+  std::cout << "revocation effective after " << absl::FormatDuration(absl::Now() - revoked_at)
+            << "\n";
+}
+
+TEST(Broker, RevokedServerCertificateIsRefused) {
+  LiveFederation federation("broker_revoke_server", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  v1::RegistryChange revoke;
+  revoke.mutable_revoke_certificate()->set_certificate_sha256(
+      federation.pki.consumer_server.certificate.fingerprint());
+  ASSERT_TRUE(federation.ApplyChange(revoke).ok());
+  grpc::Status status;
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    status = Call(federation, kRegistry);
+    return status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+  }));
+  EXPECT_THAT(status.error_message(), HasSubstr("revoked"));
+}
+
+TEST(Broker, WithoutTheBrokerServersRunOnTheirCacheUntilExpiryThenFailClosedThenRecover) {
+  LiveFederationOptions options = BrokerOptions();
+  options.configuration_validity_seconds = 6;
+  LiveFederation federation("broker_outage", options);
+  ASSERT_TRUE(federation.Start());
+  ASSERT_TRUE(Call(federation, kRegistry).ok());
+
+  federation.StopBroker();
+  // Still exchanging on the held configuration, and a restarted server starts from its cache.
+  EXPECT_TRUE(Call(federation, kRegistry).ok());
+  ASSERT_TRUE(federation.RestartConsumer());
+  grpc::Status status = Call(federation, kRegistry);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // Then the configuration expires: fail closed, saying why.
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    status = Call(federation, kRegistry);
+    return status.error_code() == grpc::StatusCode::UNAVAILABLE;
+  }));
+  EXPECT_THAT(status.error_message(), HasSubstr("expired"));
+
+  // The broker returns: a fresh configuration arrives and exchanges resume.
+  ASSERT_TRUE(federation.StartBroker());
+  ASSERT_TRUE(LiveFederation::Eventually([&] { return Call(federation, kRegistry).ok(); }))
+      << Call(federation, kRegistry).error_message();
+}
+
+TEST(Broker, CallsFailOverToALiveProviderServer) {
+  LiveFederationOptions options = BrokerOptions();
+  options.provider_replicas = 2;
+  LiveFederation federation("broker_failover", options);
+  ASSERT_TRUE(federation.Start());
+  ASSERT_TRUE(Call(federation, kRegistry).ok());
+  federation.provider_ss->Signal(SIGKILL);
+  federation.provider_ss->Wait(10);
+  // gRPC's pick_first walks the server's addresses: the next calls reach the second replica.
+  int ok = 0;
+  for (int i = 0; i < 5; ++i) ok += Call(federation, kRegistry).ok() ? 1 : 0;
+  EXPECT_EQ(ok, 5);
+}
+
+TEST(Broker, AdminCallsNeedARegisteredOperatorCertificate) {
+  LiveFederation federation("broker_admin", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  v1::RegistryChange change;
+  change.mutable_add_member()->set_id("JP/GOV/MOF");
+
+  const std::vector<const TestCredentials*> callers = {
+      nullptr, &federation.unregistered_operator, &federation.rogue_auth};
+  for (const TestCredentials* credentials : callers) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ApplyChangeResponse response;
+    grpc::Status status = federation.Admin(credentials)->ApplyChange(&context, change, &response);
+    EXPECT_FALSE(status.ok());
+    if (credentials == &federation.unregistered_operator) {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+      EXPECT_THAT(status.error_message(), HasSubstr("not a registered operator certificate"));
+    } else {
+      // No certificate, or one from a CA the broker does not trust: the handshake fails.
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    }
+  }
+
+  // The registered operator's change is applied and recorded in the admin log.
+  ASSERT_TRUE(federation.ApplyChange(change).ok());
+  grpc::ClientContext context;
+  v1::ListAdminLogRequest request;
+  request.set_limit(1);
+  v1::ListAdminLogResponse log;
+  ASSERT_TRUE(federation.Admin(&federation.operator_credentials)
+                  ->ListAdminLog(&context, request, &log)
+                  .ok());
+  ASSERT_EQ(log.entries_size(), 1);
+  EXPECT_EQ(log.entries(0).change().add_member().id(), "JP/GOV/MOF");
+  EXPECT_EQ(log.entries(0).operator_name(), "tanaka");
+  EXPECT_EQ(log.entries(0).operator_certificate_sha256(),
+            federation.operator_credentials.certificate.fingerprint());
+
+  // Invalid changes get a precise status and change nothing.
+  grpc::ClientContext duplicate_context;
+  v1::ApplyChangeResponse response;
+  grpc::Status duplicate = federation.Admin(&federation.operator_credentials)
+                               ->ApplyChange(&duplicate_context, change, &response);
+  EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+}  // namespace
+}  // namespace renkei::testing
