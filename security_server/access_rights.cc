@@ -54,4 +54,23 @@ absl::Status AccessRights::Check(const v1::SubsystemId& client, const v1::Subsys
                                                   method));
 }
 
+std::vector<std::string> AccessRights::AllowedMethods(const std::string& client,
+                                                     const std::string& service,
+                                                     const std::vector<std::string>& offered) const {
+  bool all = grants_.count({client, service, "*"}) > 0;
+  std::vector<std::string> allowed;
+  for (const std::string& method : offered) {
+    if (all || grants_.count({client, service, method}) > 0) allowed.push_back(method);
+  }
+  return allowed;
+}
+
+std::vector<std::string> AccessRights::MethodsNamed(const std::string& service) const {
+  std::set<std::string> methods;
+  for (const auto& [client, granted_service, method] : grants_) {
+    if (granted_service == service && method != "*") methods.insert(method);
+  }
+  return {methods.begin(), methods.end()};
+}
+
 }  // namespace renkei

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/repeated_field.h"
@@ -24,6 +25,12 @@ class AccessRights {
   // OK when granted; PERMISSION_DENIED saying who may not call what otherwise.
   absl::Status Check(const v1::SubsystemId& client, const v1::SubsystemId& service,
                      const std::string& method) const;
+
+  // Methods of `service` granted to `client`, out of `offered`; "*" grants all of them.
+  std::vector<std::string> AllowedMethods(const std::string& client, const std::string& service,
+                                          const std::vector<std::string>& offered) const;
+  // Methods of `service` named in any right (not "*").
+  std::vector<std::string> MethodsNamed(const std::string& service) const;
 
  private:
   // (client, service, method-or-*)

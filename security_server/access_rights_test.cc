@@ -64,6 +64,19 @@ TEST(AccessRights, RejectsMalformedEntries) {
   EXPECT_NE(std::string(rights.status().message()).find("full method name"), std::string::npos);
 }
 
+TEST(AccessRights, ListsNamedAndAllowedMethods) {
+  AccessRights rights = Rights(R"(
+      access_rights { client: "JP/GOV/MHLW/a" service: "JP/MUNI/1/r" method: "/p.S/Get" }
+      access_rights { client: "JP/GOV/MHLW/b" service: "JP/MUNI/1/r" method: "/p.S/List" }
+      access_rights { client: "JP/GOV/MHLW/c" service: "JP/MUNI/1/r" method: "*" })");
+  EXPECT_EQ(rights.MethodsNamed("JP/MUNI/1/r"), (std::vector<std::string>{"/p.S/Get", "/p.S/List"}));
+  std::vector<std::string> offered = {"/p.S/Get", "/p.S/List", "/p.S/Put"};
+  EXPECT_EQ(rights.AllowedMethods("JP/GOV/MHLW/a", "JP/MUNI/1/r", offered),
+            (std::vector<std::string>{"/p.S/Get"}));
+  EXPECT_EQ(rights.AllowedMethods("JP/GOV/MHLW/c", "JP/MUNI/1/r", offered), offered);
+  EXPECT_TRUE(rights.AllowedMethods("JP/GOV/MHLW/z", "JP/MUNI/1/r", offered).empty());
+}
+
 TEST(AccessRights, FullMethodNameShape) {
   EXPECT_TRUE(IsFullMethodName("/pkg.Svc/Method"));
   EXPECT_FALSE(IsFullMethodName("pkg.Svc/Method"));

@@ -48,6 +48,68 @@ ConsumerSide::ConsumerSide(const Settings& settings, const ConfigurationSource& 
                            const Clock& clock, ExchangeRecorder& recorder)
     : settings_(settings), configuration_(configuration), clock_(clock), recorder_(recorder) {}
 
+absl::Status ConsumerSide::AuthenticateCaller(const LocalCaller& caller) const {
+  if (caller.tls) {
+    for (const auto& [subsystem, fingerprints] : settings_.local_clients) {
+      if (fingerprints.count(caller.certificate_sha256) > 0) return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat("local caller with certificate sha256 ",
+                                                    caller.certificate_sha256,
+                                                    " is not registered for any client subsystem"));
+  }
+  if (!settings_.local_plaintext || !(absl::StartsWith(caller.peer_address, "ipv4:127.") ||
+                                      absl::StartsWith(caller.peer_address, "ipv6:[::1]:"))) {
+    return absl::UnauthenticatedError("local caller presented no client certificate");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ListClientsResponse> ConsumerSide::ListClients(const LocalCaller& caller) const {
+  RENKEI_RETURN_IF_ERROR(AuthenticateCaller(caller));
+  std::shared_ptr<const Federation> federation = configuration_.Current();
+  RENKEI_RETURN_IF_ERROR(CheckNotExpired(*federation, clock_.Now()));
+  v1::ListClientsResponse response;
+  response.set_configuration_version(federation->configuration().version());
+  for (const v1::Member& member : federation->configuration().members()) {
+    v1::FederationMember* listed = response.add_members();
+    listed->set_id(member.id());
+    listed->set_name(member.name());
+    for (const std::string& code : member.subsystems()) {
+      listed->add_subsystems(absl::StrCat(member.id(), "/", code));
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<PreparedDescribe> ConsumerSide::PrepareDescribe(const LocalCaller& caller,
+                                                               const std::string& client,
+                                                               const std::string& service) const {
+  if (client.empty()) {
+    RENKEI_RETURN_IF_ERROR(AuthenticateCaller(caller));
+  } else {
+    auto client_id = ParseSubsystemId(client);
+    if (!client_id.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(kClientKey, ": ", client_id.status().message()));
+    }
+    RENKEI_RETURN_IF_ERROR(AuthorizeCaller(caller, client));
+  }
+  auto service_id = ParseSubsystemId(service);
+  if (!service_id.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("service: ", service_id.status().message()));
+  }
+  PreparedDescribe prepared;
+  prepared.federation = configuration_.Current();
+  RENKEI_RETURN_IF_ERROR(CheckNotExpired(*prepared.federation, clock_.Now()));
+  std::vector<const FederationServer*> providers = prepared.federation->ProvidersOf(*service_id);
+  if (providers.empty()) {
+    return absl::NotFoundError(absl::StrCat("no security server provides service subsystem ", service));
+  }
+  prepared.provider = *providers.front();
+  prepared.request.set_service(service);
+  prepared.request.set_client(client);
+  return prepared;
+}
+
 absl::Status ConsumerSide::AuthorizeCaller(const LocalCaller& caller,
                                            const std::string& client) const {
   auto registered = settings_.local_clients.find(client);
@@ -65,11 +127,7 @@ absl::Status ConsumerSide::AuthorizeCaller(const LocalCaller& caller,
     return absl::OkStatus();
   }
   // Plaintext: only in explicit development mode, only from loopback.
-  if (!settings_.local_plaintext || !(absl::StartsWith(caller.peer_address, "ipv4:127.") ||
-                                      absl::StartsWith(caller.peer_address, "ipv6:[::1]:"))) {
-    return absl::UnauthenticatedError("local caller presented no client certificate");
-  }
-  return absl::OkStatus();
+  return AuthenticateCaller(caller);
 }
 
 absl::StatusOr<PreparedExchange> ConsumerSide::Prepare(LocalCall call) const {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "renkei/v1/envelope.pb.h"
+#include "renkei/v1/metadata.pb.h"
 #include "renkei/v1/peer.pb.h"
 #include "security_server/configuration_source.h"
 #include "security_server/exchange_recorder.h"
@@ -58,6 +59,13 @@ struct ProviderAnswer {
   std::string payload;
 };
 
+// A service-metadata question for a provider's security server, ready to send.
+struct PreparedDescribe {
+  std::shared_ptr<const Federation> federation;
+  FederationServer provider;
+  v1::DescribeServiceRequest request;
+};
+
 class ConsumerSide {
  public:
   ConsumerSide(const Settings& settings, const ConfigurationSource& configuration,
@@ -76,8 +84,18 @@ class ConsumerSide {
                                           const std::string& server_certificate_sha256,
                                           v1::ExchangeResponse response) const;
 
+  // Service metadata. Every local caller must be authenticated: by a registered client
+  // certificate, or in plaintext mode from loopback.
+  absl::StatusOr<v1::ListClientsResponse> ListClients(const LocalCaller& caller) const;
+  // `client` empty: the provider's methods only. Otherwise the caller must be registered
+  // for `client`, and the answer also says which methods `client` may call.
+  absl::StatusOr<PreparedDescribe> PrepareDescribe(const LocalCaller& caller,
+                                                   const std::string& client,
+                                                   const std::string& service) const;
+
  private:
   absl::Status AuthorizeCaller(const LocalCaller& caller, const std::string& client) const;
+  absl::Status AuthenticateCaller(const LocalCaller& caller) const;
 
   const Settings& settings_;
   const ConfigurationSource& configuration_;

@@ -1,5 +1,7 @@
 #include "security_server/local_endpoint.h"
 
+#include "security_server/metadata_service.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/digest.h"
@@ -40,10 +42,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
       call.metadata.emplace(std::string(key.data(), key.size()),
                             std::string(value.data(), value.size()));
     }
-    auto auth = context_->auth_context();
-    call.caller.tls = auth != nullptr && auth->IsPeerAuthenticated();
-    call.caller.certificate_sha256 = PeerCertificateSha256(auth);
-    call.caller.peer_address = context_->peer();
+    call.caller = CallerOf(*context_);
     call.payload = ByteBufferToString(request_);
 
     auto prepared = endpoint_.consumer().Prepare(std::move(call));

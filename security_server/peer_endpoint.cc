@@ -83,4 +83,14 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
   return reactor;
 }
 
+grpc::ServerUnaryReactor* PeerEndpoint::DescribeService(grpc::CallbackServerContext* context,
+                                                        const v1::DescribeServiceRequest* request,
+                                                        v1::DescribeServiceResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto described = provider_.Describe(PeerCertificateSha256(context->auth_context()), *request);
+  if (described.ok()) *response = *std::move(described);
+  reactor->Finish(ToGrpcStatus(described.status()));
+  return reactor;
+}
+
 }  // namespace renkei

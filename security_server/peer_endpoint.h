@@ -25,6 +25,9 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
   grpc::ServerUnaryReactor* Exchange(grpc::CallbackServerContext* context,
                                      const v1::ExchangeRequest* request,
                                      v1::ExchangeResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeService(grpc::CallbackServerContext* context,
+                                            const v1::DescribeServiceRequest* request,
+                                            v1::DescribeServiceResponse* response) override;
 
  private:
   grpc::GenericStub& BackendStub(const std::string& address);

@@ -1,5 +1,7 @@
 #include "security_server/provider_side.h"
 
+#include <set>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
@@ -26,14 +28,8 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
   RENKEI_RETURN_IF_ERROR(CheckNotExpired(*federation, now));
 
   // 1. Who is calling, by the TLS certificate it presented.
-  const FederationServer* peer =
-      federation->ServerByAuthenticationCertificate(peer_certificate_sha256);
-  if (peer == nullptr || federation->IsRevoked(peer_certificate_sha256)) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("TLS client certificate sha256 ", peer_certificate_sha256,
-                     peer == nullptr ? " is not registered for any security server"
-                                     : " is revoked"));
-  }
+  RENKEI_ASSIGN_OR_RETURN(const FederationServer* peer,
+                          IdentifyPeer(*federation, peer_certificate_sha256));
   if (static_cast<int64_t>(request.payload().size()) > federation->max_message_bytes()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("payload of ", request.payload().size(), " bytes exceeds the federation limit of ",
@@ -88,6 +84,54 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
   verified.backend_address = backend->second;
   verified.provider_signer = &settings_.signing_identities.at(ToString(header.service().member()));
   return verified;
+}
+
+absl::StatusOr<const FederationServer*> ProviderSide::IdentifyPeer(
+    const Federation& federation, const std::string& peer_certificate_sha256) const {
+  const FederationServer* peer =
+      federation.ServerByAuthenticationCertificate(peer_certificate_sha256);
+  if (peer == nullptr || federation.IsRevoked(peer_certificate_sha256)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("TLS client certificate sha256 ", peer_certificate_sha256,
+                     peer == nullptr ? " is not registered for any security server"
+                                     : " is revoked"));
+  }
+  return peer;
+}
+
+absl::StatusOr<v1::DescribeServiceResponse> ProviderSide::Describe(
+    const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request) const {
+  std::shared_ptr<const Federation> federation = configuration_.Current();
+  RENKEI_RETURN_IF_ERROR(CheckNotExpired(*federation, clock_.Now()));
+  RENKEI_ASSIGN_OR_RETURN(const FederationServer* peer,
+                          IdentifyPeer(*federation, peer_certificate_sha256));
+  const v1::ProvidedService* provided = nullptr;
+  for (const v1::ProvidedService& service : settings_.config.provided_services()) {
+    if (service.subsystem() == request.service()) provided = &service;
+  }
+  if (provided == nullptr) {
+    return absl::NotFoundError(absl::StrCat("service subsystem ", request.service(),
+                                            " is not provided by security server ",
+                                            settings_.server_id_text));
+  }
+  std::set<std::string> offered(provided->methods().begin(), provided->methods().end());
+  for (const std::string& method : settings_.access_rights.MethodsNamed(request.service())) {
+    offered.insert(method);
+  }
+  v1::DescribeServiceResponse response;
+  for (const std::string& method : offered) response.add_methods(method);
+  if (!request.client().empty()) {
+    RENKEI_ASSIGN_OR_RETURN(v1::SubsystemId client, ParseSubsystemId(request.client()));
+    if (peer->id.member() != client.member()) {
+      return absl::PermissionDeniedError(absl::StrCat("security server ", peer->id_text,
+                                                      " may not ask for client ", request.client()));
+    }
+    for (const std::string& method : settings_.access_rights.AllowedMethods(
+             request.client(), request.service(), {offered.begin(), offered.end()})) {
+      response.add_allowed_methods(method);
+    }
+  }
+  return response;
 }
 
 absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest& verified,

@@ -44,12 +44,21 @@ class ProviderSide {
 
   // Signs the provider service's answer (`status`, `payload`) and records the exchange.
   // UNAVAILABLE when it cannot be recorded: then nothing may be released.
+  // Service metadata for a peer: the methods `request.service()` offers and those the
+  // peer's `request.client()` may call. Same identity rules as Verify.
+  absl::StatusOr<v1::DescribeServiceResponse> Describe(
+      const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request) const;
+
   absl::StatusOr<v1::ExchangeResponse> Answer(const VerifiedRequest& verified,
                                               const v1::ExchangeRequest& request,
                                               const absl::Status& status,
                                               std::string payload) const;
 
  private:
+  // The registered, unrevoked security server that presented `peer_certificate_sha256`.
+  absl::StatusOr<const FederationServer*> IdentifyPeer(const Federation& federation,
+                                                      const std::string& peer_certificate_sha256) const;
+
   const Settings& settings_;
   const ConfigurationSource& configuration_;
   const Clock& clock_;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "security_server/broker_configuration_source.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -70,7 +71,10 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
       std::make_unique<LocalEndpoint>(*s->consumer_, settings_ref, max_payload + kEnvelopeAllowance);
   s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload);
 
+  s->metadata_ = std::make_unique<MetadataService>(*s->consumer_, *s->local_endpoint_);
+
   grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   // Peer endpoint: mutual TLS, client certificates verified against the federation CAs.
   grpc::SslServerCredentialsOptions peer_tls(
@@ -99,6 +103,7 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
     local_credentials = grpc::SslServerCredentials(local_tls);
   }
   grpc::ServerBuilder local_builder;
+  local_builder.RegisterService(s->metadata_.get());
   local_builder.RegisterCallbackGenericService(s->local_endpoint_.get());
   local_builder.SetMaxReceiveMessageSize(max_payload);
   auto local_server = Listen(local_builder, "local", settings_ref.config.local().listen_address(),

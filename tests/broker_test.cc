@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/signed_configuration.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -36,6 +37,18 @@ TEST(Broker, SecurityServersStartFromTheBrokersSignedConfiguration) {
   ASSERT_TRUE(federation.Start());
   grpc::Status status = Call(federation, kRegistry);
   EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // Anyone may fetch the signed document; it verifies against the anchor's certificate.
+  auto distribution = v1::ConfigurationDistribution::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", federation.broker_distribution_port),
+      grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::GetConfigurationResponse response;
+  ASSERT_TRUE(distribution->GetConfiguration(&context, v1::GetConfigurationRequest(), &response).ok());
+  auto verified = VerifyConfiguration(response.configuration(),
+                                      federation.configuration_signer.certificate, "JP", absl::Now());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->security_servers_size(), 3);
 }
 
 TEST(Broker, RegistryChangeReachesSecurityServersWithoutRestart) {

@@ -405,6 +405,10 @@ bool LiveFederation::StopSecurityServersGracefully() {
 
 std::unique_ptr<municipal::v1::ResidentRegistry::Stub> LiveFederation::LocalRegistry(
     const TestCredentials& client) {
+  return municipal::v1::ResidentRegistry::NewStub(LocalChannel(client));
+}
+
+std::shared_ptr<grpc::Channel> LiveFederation::LocalChannel(const TestCredentials& client) {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = local_ca.certificate.Pem();
   tls.pem_cert_chain = client.certificate.Pem();
@@ -412,8 +416,7 @@ std::unique_ptr<municipal::v1::ResidentRegistry::Stub> LiveFederation::LocalRegi
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
-  return municipal::v1::ResidentRegistry::NewStub(grpc::CreateCustomChannel(
-      Address(consumer_local_port), grpc::SslCredentials(tls), args));
+  return grpc::CreateCustomChannel(Address(consumer_local_port), grpc::SslCredentials(tls), args);
 }
 
 void LiveFederation::AddRenkeiMetadata(grpc::ClientContext& context, const std::string& client,
@@ -427,6 +430,11 @@ void LiveFederation::AddRenkeiMetadata(grpc::ClientContext& context, const std::
 
 std::unique_ptr<v1::PeerExchange::Stub> LiveFederation::ProviderPeerAs(
     const TestCredentials& authentication) {
+  return v1::PeerExchange::NewStub(ProviderPeerChannelAs(authentication));
+}
+
+std::shared_ptr<grpc::Channel> LiveFederation::ProviderPeerChannelAs(
+    const TestCredentials& authentication) {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = pki.ca.certificate.Pem();
   tls.pem_cert_chain = authentication.certificate.Pem();
@@ -435,8 +443,7 @@ std::unique_ptr<v1::PeerExchange::Stub> LiveFederation::ProviderPeerAs(
   args.SetSslTargetNameOverride(
       SecurityServerTlsName(*ParseSecurityServerId(TestFederation::kProviderServer)));
   args.SetMaxSendMessageSize(64 << 20);
-  return v1::PeerExchange::NewStub(grpc::CreateCustomChannel(
-      Address(provider_peer_port), grpc::SslCredentials(tls), args));
+  return grpc::CreateCustomChannel(Address(provider_peer_port), grpc::SslCredentials(tls), args);
 }
 
 v1::ExchangeRequest LiveFederation::CraftRequest(const SigningIdentity& signer,

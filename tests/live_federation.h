@@ -64,6 +64,8 @@ class LiveFederation {
   // `client` (a certificate from the local CA).
   std::unique_ptr<municipal::v1::ResidentRegistry::Stub> LocalRegistry(
       const TestCredentials& client);
+  std::shared_ptr<grpc::Channel> LocalChannel(const TestCredentials& client);
+  std::shared_ptr<grpc::Channel> ProviderPeerChannelAs(const TestCredentials& authentication);
   // Client context with the renkei-* metadata of a normal call and a 10 s deadline.
   static void AddRenkeiMetadata(grpc::ClientContext& context, const std::string& client,
                                 const std::string& service, const std::string& subject);

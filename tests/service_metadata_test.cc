@@ -1,0 +1,128 @@
+// Service metadata and server reflection, against a live federation.
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "protos/reflection/server_reflection.grpc.pb.h"
+#include "renkei/v1/metadata.grpc.pb.h"
+#include "tests/live_federation.h"
+
+namespace renkei::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+
+class ServiceMetadataTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    federation_ = new LiveFederation("service_metadata_test");
+    ASSERT_TRUE(federation_->Start());
+  }
+  static void TearDownTestSuite() {
+    delete federation_;
+    federation_ = nullptr;
+  }
+  void SetUp() override {
+    if (federation_ == nullptr) GTEST_SKIP() << "federation did not start";
+  }
+
+  std::unique_ptr<v1::ServiceMetadata::Stub> Metadata(const TestCredentials& client) {
+    return v1::ServiceMetadata::NewStub(federation_->LocalChannel(client));
+  }
+
+  grpc::Status Methods(const TestCredentials& caller, const std::string& client,
+                       const std::string& service, bool allowed, v1::ListMethodsResponse* out) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!client.empty()) context.AddMetadata("renkei-client", client);
+    v1::ListMethodsRequest request;
+    request.set_service(service);
+    auto stub = Metadata(caller);
+    return allowed ? stub->AllowedMethods(&context, request, out)
+                   : stub->ListMethods(&context, request, out);
+  }
+
+  static LiveFederation* federation_;
+};
+
+LiveFederation* ServiceMetadataTest::federation_ = nullptr;
+
+// Lists services the way grpcurl / grpc_cli do, over the reflection protocol.
+std::vector<std::string> ReflectedServices(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  std::vector<std::string> names;
+  if (!stream->Write(request)) return names;
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& service : response.list_services_response().service()) {
+      names.push_back(service.name());
+    }
+  }
+  stream->Finish().IgnoreError();
+  return names;
+}
+
+TEST_F(ServiceMetadataTest, ListClientsShowsTheFederation) {
+  grpc::ClientContext context;
+  v1::ListClientsResponse response;
+  ASSERT_TRUE(Metadata(federation_->allowance_client)
+                  ->ListClients(&context, v1::ListClientsRequest(), &response)
+                  .ok());
+  std::vector<std::string> subsystems;
+  for (const auto& member : response.members()) {
+    for (const auto& subsystem : member.subsystems()) subsystems.push_back(subsystem);
+  }
+  EXPECT_THAT(subsystems, IsSupersetOf({std::string(kRegistry), std::string(kAllowance),
+                                        std::string("JP/GOV/MOJ/family-register")}));
+  EXPECT_EQ(response.configuration_version(), 1);
+}
+
+TEST_F(ServiceMetadataTest, ListMethodsAsksTheProvidersSecurityServer) {
+  v1::ListMethodsResponse response;
+  grpc::Status status = Methods(federation_->allowance_client, "", kRegistry, false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(response.methods(), ElementsAre(kGetResident));
+}
+
+TEST_F(ServiceMetadataTest, AllowedMethodsFollowTheProvidersAccessRights) {
+  v1::ListMethodsResponse allowed;
+  ASSERT_TRUE(Methods(federation_->allowance_client, kAllowance, kRegistry, true, &allowed).ok());
+  EXPECT_THAT(allowed.methods(), ElementsAre(kGetResident));
+
+  v1::ListMethodsResponse none;
+  ASSERT_TRUE(Methods(federation_->pension_client, kPension, kRegistry, true, &none).ok());
+  EXPECT_TRUE(none.methods().empty());
+}
+
+TEST_F(ServiceMetadataTest, CallersMayAskOnlyAsTheirOwnSubsystem) {
+  v1::ListMethodsResponse response;
+  grpc::Status status = Methods(federation_->pension_client, kAllowance, kRegistry, true, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = Methods(federation_->stranger_client, "", kRegistry, false, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = Methods(federation_->allowance_client, "", "JP/MUNI/999999/x", false, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  status = Methods(federation_->allowance_client, "", "JP/MUNI", false, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceMetadataTest, EveryServerAnswersReflection) {
+  EXPECT_THAT(ReflectedServices(federation_->LocalChannel(federation_->allowance_client)),
+              IsSupersetOf({"renkei.v1.ServiceMetadata", "grpc.health.v1.Health"}));
+  EXPECT_THAT(ReflectedServices(federation_->ProviderPeerChannelAs(federation_->pki.consumer_server)),
+              IsSupersetOf({"renkei.v1.PeerExchange"}));
+  EXPECT_THAT(ReflectedServices(grpc::CreateChannel(
+                  absl::StrCat("127.0.0.1:", federation_->registry_port),
+                  grpc::InsecureChannelCredentials())),
+              IsSupersetOf({"renkei.municipal.v1.ResidentRegistry"}));
+}
+
+}  // namespace
+}  // namespace renkei::testing
