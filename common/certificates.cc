@@ -1,6 +1,7 @@
 #include "common/certificates.h"
 
 #include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
@@ -105,6 +106,88 @@ bool Certificate::VerifySignature(absl::string_view data, absl::string_view sign
                              data.size()) == 1;
   ERR_clear_error();
   return ok;
+}
+
+namespace {
+
+bool IsP256(EVP_PKEY* key) {
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  char group[64] = {0};
+  size_t length = 0;
+  if (!EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &length)) return false;
+  return std::string(group) == "prime256v1" || std::string(group) == "P-256";
+}
+
+bool VerifyDer(EVP_PKEY* key, absl::string_view data, absl::string_view signature) {
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  bool ok = EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()),
+                             data.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+}  // namespace
+
+std::string EcdsaRawToDer(absl::string_view raw) {
+  if (raw.size() != 64) return "";
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr);
+  ECDSA_SIG_set0(sig, r, s);
+  unsigned char* der = nullptr;
+  int length = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (length <= 0) return "";
+  std::string result(reinterpret_cast<char*>(der), length);
+  OPENSSL_free(der);
+  return result;
+}
+
+std::string EcdsaDerToRaw(absl::string_view der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  if (sig == nullptr) return "";
+  std::string raw(64, '\0');
+  bool ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), reinterpret_cast<unsigned char*>(raw.data()), 32) == 32 &&
+            BN_bn2binpad(ECDSA_SIG_get0_s(sig), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32) == 32;
+  ECDSA_SIG_free(sig);
+  return ok ? raw : "";
+}
+
+PublicKey::PublicKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}
+
+absl::StatusOr<PublicKey> PublicKey::FromPem(absl::string_view pem) {
+  auto bio = MemoryBio(pem);
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("not a PEM public key: ", OpenSslErrorText()));
+  }
+  PublicKey result(key);
+  if (!IsP256(key)) return absl::InvalidArgumentError("public key is not ECDSA P-256");
+  return result;
+}
+
+std::string PublicKey::Pem() const {
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PUBKEY(bio.get(), key_.get());
+  return BioContents(bio.get());
+}
+
+bool PublicKey::VerifySignature(absl::string_view data, absl::string_view signature) const {
+  if (signature.size() == 64) {
+    std::string der = EcdsaRawToDer(signature);
+    if (!der.empty() && VerifyDer(key_.get(), data, der)) return true;
+  }
+  return VerifyDer(key_.get(), data, signature);
+}
+
+std::string PrivateKey::PublicKeyPem() const {
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PUBKEY(bio.get(), key_.get());
+  return BioContents(bio.get());
 }
 
 PrivateKey::PrivateKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}

@@ -40,6 +40,25 @@ class Certificate {
   std::string fingerprint_;
 };
 
+// An ECDSA P-256 public key on its own (a resident's key, enrolled without a certificate).
+class PublicKey {
+ public:
+  // PEM "PUBLIC KEY" (SubjectPublicKeyInfo). INVALID_ARGUMENT unless ECDSA P-256.
+  static absl::StatusOr<PublicKey> FromPem(absl::string_view pem);
+  std::string Pem() const;
+  // ECDSA-SHA256 over `data`; `signature` DER, or 64-byte r||s (WebCrypto's format).
+  bool VerifySignature(absl::string_view data, absl::string_view signature) const;
+
+ private:
+  explicit PublicKey(EVP_PKEY* key);
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+// 64-byte r||s (IEEE P1363, as WebCrypto signs) to DER; "" if malformed.
+std::string EcdsaRawToDer(absl::string_view raw);
+// DER to 64-byte r||s for P-256; "" if malformed.
+std::string EcdsaDerToRaw(absl::string_view der);
+
 class PrivateKey {
  public:
   static absl::StatusOr<PrivateKey> FromPemFile(const std::string& path);
@@ -50,6 +69,7 @@ class PrivateKey {
   absl::StatusOr<std::string> Sign(absl::string_view data) const;
   // PKCS#8 PEM. Callers write it only to files of mode 0600.
   std::string Pem() const;
+  std::string PublicKeyPem() const;
   EVP_PKEY* get() const { return key_.get(); }
 
  private:

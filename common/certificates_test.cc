@@ -80,6 +80,20 @@ TEST(Certificates, KeyPemRoundTrips) {
   EXPECT_TRUE(certificate->VerifySignature("data", *signature));
 }
 
+TEST(PublicKey, VerifiesDerAndRawSignatures) {
+  PrivateKey key = PrivateKey::GenerateP256();
+  auto public_key = PublicKey::FromPem(key.PublicKeyPem());
+  ASSERT_TRUE(public_key.ok()) << public_key.status();
+  std::string der = *key.Sign("challenge");
+  std::string raw = EcdsaDerToRaw(der);
+  ASSERT_EQ(raw.size(), 64u);
+  EXPECT_EQ(EcdsaRawToDer(raw), der);
+  EXPECT_TRUE(public_key->VerifySignature("challenge", der));
+  EXPECT_TRUE(public_key->VerifySignature("challenge", raw));
+  EXPECT_FALSE(public_key->VerifySignature("challengf", raw));
+  EXPECT_FALSE(PublicKey::FromPem("garbage").ok());
+}
+
 TEST(TrustStore, AcceptsIssuedAndRejectsForeignOrExpired) {
   Issued ca = MakeCa("Federation CA");
   Issued foreign_ca = MakeCa("Other CA");
