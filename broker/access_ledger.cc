@@ -1,0 +1,212 @@
+#include "broker/access_ledger.h"
+
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "audit/tree_head.h"
+#include "common/identifiers.h"
+#include "rocksdb/write_batch.h"
+
+namespace renkei {
+namespace {
+
+// Key prefixes beside the Merkle log's own ('E', 'N', 'S').
+constexpr char kIdPrefix = 'I';       // message id → leaf index
+constexpr char kSubjectPrefix = 'P';  // pseudonym(32) time_ms(8) index(8) → ""
+constexpr char kHeadKey[] = "Hlatest";
+constexpr char kResidentPrefix = 'R'; // pseudonym → public key PEM
+
+void AppendBigEndian(std::string& key, uint64_t value) {
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t ReadBigEndian(absl::string_view bytes) {
+  uint64_t value = 0;
+  for (char c : bytes.substr(0, 8)) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+std::string IndexBytes(uint64_t index) {
+  std::string bytes;
+  AppendBigEndian(bytes, index);
+  return bytes;
+}
+
+std::string SubjectKey(const std::string& pseudonym, int64_t time_ms, uint64_t index) {
+  std::string key(1, kSubjectPrefix);
+  key += pseudonym;
+  AppendBigEndian(key, static_cast<uint64_t>(time_ms));
+  AppendBigEndian(key, index);
+  return key;
+}
+
+int64_t TimeMs(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000 + t.nanos() / 1000000;
+}
+
+absl::Status FromRocks(const rocksdb::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("ledger store: ", status.ToString()));
+}
+
+}  // namespace
+
+AccessLedger::AccessLedger(std::unique_ptr<audit::MerkleLog> log, PrivateKey key,
+                           absl::Duration interval, const Clock& clock)
+    : log_(std::move(log)), tree_head_key_(std::move(key)), tree_head_interval_(interval),
+      clock_(clock) {}
+
+absl::StatusOr<std::unique_ptr<AccessLedger>> AccessLedger::Open(const std::string& directory,
+                                                                 PrivateKey tree_head_key,
+                                                                 absl::Duration interval,
+                                                                 const Clock& clock) {
+  auto log = audit::MerkleLog::Open(directory);
+  if (!log.ok()) return log.status();
+  std::unique_ptr<AccessLedger> ledger(
+      new AccessLedger(*std::move(log), std::move(tree_head_key), interval, clock));
+  std::string head;
+  rocksdb::Status got = ledger->log_->db()->Get(rocksdb::ReadOptions(), kHeadKey, &head);
+  if (got.ok()) {
+    absl::MutexLock lock(&ledger->head_mu_);
+    ledger->has_head_ = ledger->head_.ParseFromString(head);
+  }
+  return ledger;
+}
+
+absl::StatusOr<std::vector<std::string>> AccessLedger::Append(
+    const std::vector<v1::AccessRecord>& records) {
+  absl::MutexLock lock(&append_mu_);
+  std::vector<std::string> acknowledged;
+  std::vector<const v1::AccessRecord*> fresh;
+  std::set<std::string> in_batch;
+  for (const v1::AccessRecord& record : records) {
+    if (record.message_id().empty()) {
+      return absl::InvalidArgumentError("access record without message id");
+    }
+    acknowledged.push_back(record.message_id());
+    std::string ignored;
+    rocksdb::Status got = log_->db()->Get(rocksdb::ReadOptions(),
+                                          std::string(1, kIdPrefix) + record.message_id(), &ignored);
+    if (got.ok()) continue;  // already in the ledger: a retry after a lost acknowledgement
+    if (!got.IsNotFound()) return FromRocks(got);
+    if (in_batch.insert(record.message_id()).second) fresh.push_back(&record);
+  }
+  if (fresh.empty()) return acknowledged;
+  std::vector<std::string> entries;
+  for (const v1::AccessRecord* record : fresh) entries.push_back(record->SerializeAsString());
+  auto first = log_->Append(entries, [&](uint64_t first_index, rocksdb::WriteBatch& batch) {
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const uint64_t index = first_index + i;
+      batch.Put(std::string(1, kIdPrefix) + fresh[i]->message_id(), IndexBytes(index));
+      for (const std::string& pseudonym : fresh[i]->subject_pseudonyms()) {
+        batch.Put(SubjectKey(pseudonym, TimeMs(fresh[i]->time()), index), "");
+      }
+    }
+  });
+  if (!first.ok()) return first.status();
+  return acknowledged;
+}
+
+absl::StatusOr<v1::SignedTreeHead> AccessLedger::CurrentTreeHead() {
+  absl::MutexLock lock(&head_mu_);
+  const uint64_t size = log_->size();
+  const absl::Time now = clock_.Now();
+  bool stale = !has_head_ ||
+               (head_.tree_size() != size &&
+                now - absl::FromUnixMillis(head_.timestamp_ms()) >= tree_head_interval_);
+  if (stale) {
+    auto root = log_->Root(size);
+    if (!root.ok()) return root.status();
+    auto head = audit::SignTreeHead(size, absl::ToUnixMillis(now), *root, tree_head_key_);
+    if (!head.ok()) return head.status();
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    absl::Status stored =
+        FromRocks(log_->db()->Put(options, kHeadKey, head->SerializeAsString()));
+    if (!stored.ok()) return stored;
+    head_ = *std::move(head);
+    has_head_ = true;
+  }
+  return head_;
+}
+
+absl::StatusOr<v1::ListRecordsResponse> AccessLedger::List(const RecordQuery& query) {
+  auto head = CurrentTreeHead();
+  if (!head.ok()) return head.status();
+  v1::ListRecordsResponse response;
+  *response.mutable_tree_head() = *head;
+  const int page_size = query.page_size <= 0 ? 20 : std::min(query.page_size, 100);
+  const std::string prefix = std::string(1, kSubjectPrefix) + query.subject_pseudonym;
+
+  std::string last_suffix;
+  std::unique_ptr<rocksdb::Iterator> it(log_->db()->NewIterator(rocksdb::ReadOptions()));
+  if (query.page_token.empty()) {
+    std::string upper = prefix;
+    upper.append(16, '\xff');
+    it->SeekForPrev(upper);
+  } else {
+    std::string after = prefix + absl::HexStringToBytes(query.page_token);
+    it->SeekForPrev(after);
+    if (it->Valid() && it->key() == after) it->Prev();
+  }
+  for (; it->Valid() && it->key().starts_with(rocksdb::Slice(prefix)); it->Prev()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    absl::string_view suffix = key.substr(prefix.size());
+    const absl::Time time = absl::FromUnixMillis(static_cast<int64_t>(ReadBigEndian(suffix)));
+    const uint64_t index = ReadBigEndian(suffix.substr(8));
+    if (time > query.to) continue;
+    if (time < query.from) break;  // newest first: everything further is older
+    if (index >= head->tree_size()) {
+      response.set_pending(response.pending() + 1);
+      continue;
+    }
+    auto entry = log_->Entry(index);
+    if (!entry.ok()) return entry.status();
+    v1::AccessRecord record;
+    if (!record.ParseFromString(*entry)) return absl::DataLossError("unreadable ledger entry");
+    if (!query.client_member.empty()) {
+      auto client = ParseSubsystemId(record.client());
+      if (!client.ok() || ToString(client->member()) != query.client_member) continue;
+    }
+    if (response.records_size() == page_size) {
+      // There is more: the next page starts after the last record returned.
+      response.set_next_page_token(absl::BytesToHexString(last_suffix));
+      break;
+    }
+    auto proof = log_->InclusionProof(index, head->tree_size());
+    if (!proof.ok()) return proof.status();
+    v1::ProvenRecord* proven = response.add_records();
+    *proven->mutable_record() = std::move(record);
+    proven->set_entry(*std::move(entry));
+    proven->set_leaf_index(index);
+    for (std::string& hash : *proof) proven->add_inclusion_proof(std::move(hash));
+    last_suffix = std::string(suffix);
+  }
+  return response;
+}
+
+absl::StatusOr<std::vector<std::string>> AccessLedger::ConsistencyProof(uint64_t from,
+                                                                        uint64_t to) const {
+  return log_->ConsistencyProof(from, to);
+}
+
+absl::Status AccessLedger::Enroll(const std::string& subject_pseudonym, const PublicKey& key) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(log_->db()->Put(options, std::string(1, kResidentPrefix) + subject_pseudonym,
+                                   key.Pem()));
+}
+
+absl::StatusOr<PublicKey> AccessLedger::EnrolledKey(const std::string& subject_pseudonym) const {
+  std::string pem;
+  rocksdb::Status got = log_->db()->Get(rocksdb::ReadOptions(),
+                                        std::string(1, kResidentPrefix) + subject_pseudonym, &pem);
+  if (got.IsNotFound()) return absl::NotFoundError("resident is not enrolled");
+  absl::Status status = FromRocks(got);
+  if (!status.ok()) return status;
+  return PublicKey::FromPem(pem);
+}
+
+}  // namespace renkei

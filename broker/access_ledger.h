@@ -1,0 +1,78 @@
+// AccessLedger: the broker's access-history ledger. Access records are entries of an
+// RFC 6962 Merkle log (audit/merkle_log.h); beside them, in the same atomic write, an index by
+// message id (appends are idempotent: a record already present is acknowledged, not added
+// again) and an index by subject pseudonym and time (what a resident lists). Tree heads are
+// signed on demand, at most once per `tree_head_interval`, and kept. Enrolled residents'
+// public keys live here too, keyed by pseudonym.
+//
+// Thread-safe.
+#ifndef RENKEI_BROKER_ACCESS_LEDGER_H_
+#define RENKEI_BROKER_ACCESS_LEDGER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "audit/merkle_log.h"
+#include "common/certificates.h"
+#include "common/clock.h"
+#include "renkei/v1/ledger.pb.h"
+
+namespace renkei {
+
+struct RecordQuery {
+  std::string subject_pseudonym;
+  std::string client_member;  // empty: every agency
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  int page_size = 20;
+  std::string page_token;
+};
+
+class AccessLedger {
+ public:
+  static absl::StatusOr<std::unique_ptr<AccessLedger>> Open(const std::string& directory,
+                                                            PrivateKey tree_head_key,
+                                                            absl::Duration tree_head_interval,
+                                                            const Clock& clock);
+
+  // Appends the records not already present; returns every record's message id (all are then
+  // durably in the log). INVALID_ARGUMENT for a record without message id.
+  absl::StatusOr<std::vector<std::string>> Append(const std::vector<v1::AccessRecord>& records);
+
+  uint64_t size() const { return log_->size(); }
+
+  // The newest signed tree head, signing a new one first when the log has grown and the
+  // newest is older than the interval (or none exists).
+  absl::StatusOr<v1::SignedTreeHead> CurrentTreeHead();
+
+  // A page of the subject's records, newest first, each with its inclusion proof against the
+  // returned tree head. Records after that head are counted as pending.
+  absl::StatusOr<v1::ListRecordsResponse> List(const RecordQuery& query);
+
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t from, uint64_t to) const;
+
+  absl::Status Enroll(const std::string& subject_pseudonym, const PublicKey& key);
+  // NOT_FOUND when not enrolled.
+  absl::StatusOr<PublicKey> EnrolledKey(const std::string& subject_pseudonym) const;
+
+ private:
+  AccessLedger(std::unique_ptr<audit::MerkleLog> log, PrivateKey key, absl::Duration interval,
+               const Clock& clock);
+
+  const std::unique_ptr<audit::MerkleLog> log_;
+  const PrivateKey tree_head_key_;
+  const absl::Duration tree_head_interval_;
+  const Clock& clock_;
+  absl::Mutex append_mu_;  // the id check and the append form one step
+  absl::Mutex head_mu_;
+  v1::SignedTreeHead head_ ABSL_GUARDED_BY(head_mu_);
+  bool has_head_ ABSL_GUARDED_BY(head_mu_) = false;
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_BROKER_ACCESS_LEDGER_H_
