@@ -23,12 +23,12 @@ absl::Status Invalid(const std::string& path, absl::string_view message) {
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> Listen(
-    grpc::Service* service, const std::string& what, const std::string& address,
-    std::shared_ptr<grpc::ServerCredentials> credentials) {
+    const std::vector<grpc::Service*>& services, const std::string& what,
+    const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(address, std::move(credentials), &port);
-  builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", what, " address ", address));
@@ -48,7 +48,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
                             "admin_listen_address", "admin_tls_certificate_file",
                             "admin_tls_key_file", "operator_ca_file",
                             "configuration_signing_certificate_file",
-                            "configuration_signing_key_file"}) {
+                            "configuration_signing_key_file", "ledger_directory",
+                            "pseudonym_pepper_file"}) {
     const auto* descriptor = c.GetDescriptor()->FindFieldByName(field);
     if (c.GetReflection()->GetString(c, descriptor).empty()) {
       return Invalid(path, absl::StrCat(field, " is required"));
@@ -58,7 +59,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
        {c.mutable_data_directory(), c.mutable_admin_tls_certificate_file(),
         c.mutable_admin_tls_key_file(), c.mutable_operator_ca_file(),
         c.mutable_configuration_signing_certificate_file(),
-        c.mutable_configuration_signing_key_file(), c.mutable_anchor_file()}) {
+        c.mutable_configuration_signing_key_file(), c.mutable_anchor_file(),
+        c.mutable_ledger_directory(), c.mutable_pseudonym_pepper_file()}) {
     *file = ResolvePath(path, *file);
   }
   std::map<std::string, std::string> operators;
@@ -87,17 +89,25 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   absl::Duration validity = absl::Seconds(c.configuration_validity_seconds() > 0
                                               ? c.configuration_validity_seconds()
                                               : kDefaultValiditySeconds);
-  b->publisher_ = std::make_unique<ConfigurationPublisher>(*b->store_, std::move(signing_key),
-                                                           validity, b->clock_);
+  std::vector<std::string> advertised(c.advertised_distribution_addresses().begin(),
+                                      c.advertised_distribution_addresses().end());
+  if (advertised.empty()) advertised.push_back(c.distribution_listen_address());
+  // The tree heads are signed with the configuration-signing key: the anchor that security
+  // servers and residents' verifiers already hold then also authenticates the ledger.
+  RENKEI_ASSIGN_OR_RETURN(Pseudonymizer pseudonymizer,
+                          Pseudonymizer::FromFile(c.pseudonym_pepper_file()));
+  b->pseudonymizer_ = std::make_unique<Pseudonymizer>(std::move(pseudonymizer));
+  absl::Duration tree_head_interval =
+      absl::Seconds(c.tree_head_interval_seconds() > 0 ? c.tree_head_interval_seconds() : 5);
+  RENKEI_ASSIGN_OR_RETURN(b->ledger_, AccessLedger::Open(c.ledger_directory(), signing_key,
+                                                         tree_head_interval, b->clock_));
+  b->publisher_ = std::make_unique<ConfigurationPublisher>(
+      *b->store_, std::move(signing_key), validity, b->clock_, advertised);
 
   if (!c.anchor_file().empty()) {
     v1::ConfigurationAnchor anchor;
     anchor.set_instance(c.instance());
-    if (c.advertised_distribution_addresses().empty()) {
-      anchor.add_broker_addresses(c.distribution_listen_address());
-    } else {
-      *anchor.mutable_broker_addresses() = c.advertised_distribution_addresses();
-    }
+    for (const std::string& address : advertised) anchor.add_broker_addresses(address);
     anchor.set_configuration_signing_certificate_pem(signing_certificate.Pem());
     std::string text;
     google::protobuf::TextFormat::PrintToString(anchor, &text);
@@ -107,16 +117,22 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   b->distribution_ = std::make_unique<DistributionService>(*b->publisher_);
+  b->ledger_service_ = std::make_unique<LedgerService>(*b->ledger_, *b->store_);
+  b->resident_service_ =
+      std::make_unique<ResidentService>(*b->ledger_, *b->pseudonymizer_, b->clock_);
   RENKEI_ASSIGN_OR_RETURN(b->distribution_server_,
-                          Listen(b->distribution_.get(), "distribution",
+                          Listen({b->distribution_.get(), b->ledger_service_.get(),
+                                  b->resident_service_.get()},
+                                 "distribution",
                                  c.distribution_listen_address(),
                                  grpc::InsecureServerCredentials()));
-  b->admin_ = std::make_unique<AdminService>(*b->store_, std::move(operators), b->clock_);
+  b->admin_ = std::make_unique<AdminService>(*b->store_, *b->ledger_, *b->pseudonymizer_,
+                                             std::move(operators), b->clock_);
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   tls.pem_root_certs = operator_ca.Pem();
   tls.pem_key_cert_pairs.push_back({admin_key, admin_certificate.Pem()});
   RENKEI_ASSIGN_OR_RETURN(b->admin_server_,
-                          Listen(b->admin_.get(), "admin", c.admin_listen_address(),
+                          Listen({b->admin_.get()}, "admin", c.admin_listen_address(),
                                  grpc::SslServerCredentials(tls)));
   Log(LogLevel::kInfo, "broker",
       absl::StrCat("broker of instance ", c.instance(), " started at registry version ",

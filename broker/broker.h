@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "broker/broker_services.h"
+#include "broker/ledger_services.h"
 #include "broker/configuration_publisher.h"
 #include "broker/registry_store.h"
 #include "grpcpp/server.h"
@@ -32,6 +33,10 @@ class Broker {
   RealClock clock_;
   std::unique_ptr<RegistryStore> store_;
   std::unique_ptr<ConfigurationPublisher> publisher_;
+  std::unique_ptr<Pseudonymizer> pseudonymizer_;
+  std::unique_ptr<AccessLedger> ledger_;
+  std::unique_ptr<LedgerService> ledger_service_;
+  std::unique_ptr<ResidentService> resident_service_;
   std::unique_ptr<DistributionService> distribution_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> distribution_server_;

@@ -69,6 +69,24 @@ grpc::ServerUnaryReactor* AdminService::ApplyChange(grpc::CallbackServerContext*
   return FinishWith(context, absl::OkStatus());
 }
 
+grpc::ServerUnaryReactor* AdminService::EnrollResident(grpc::CallbackServerContext* context,
+                                                       const v1::EnrollResidentRequest* request,
+                                                       v1::EnrollResidentResponse* /*response*/) {
+  auto who = Authenticate(context);
+  if (!who.ok()) return FinishWith(context, who.status());
+  if (request->resident_id().empty() || request->resident_id().size() > 64) {
+    return FinishWith(context, absl::InvalidArgumentError("resident id must be 1 to 64 bytes"));
+  }
+  auto key = PublicKey::FromPem(request->public_key_pem());
+  if (!key.ok()) return FinishWith(context, key.status());
+  absl::Status enrolled = ledger_.Enroll(pseudonymizer_.Pseudonym(request->resident_id()), *key);
+  if (enrolled.ok()) {
+    // The resident id itself is never logged.
+    Log(LogLevel::kInfo, "admin", absl::StrCat("operator ", who->name, " enrolled a resident key"));
+  }
+  return FinishWith(context, enrolled);
+}
+
 grpc::ServerUnaryReactor* AdminService::GetRegistry(grpc::CallbackServerContext* context,
                                                     const v1::GetRegistryRequest* /*request*/,
                                                     v1::GlobalConfiguration* response) {

@@ -6,7 +6,9 @@
 #include <map>
 #include <string>
 
+#include "broker/access_ledger.h"
 #include "broker/configuration_publisher.h"
+#include "common/pseudonym.h"
 #include "broker/registry_store.h"
 #include "common/clock.h"
 #include "renkei/v1/broker.grpc.pb.h"
@@ -27,10 +29,14 @@ class DistributionService final : public v1::ConfigurationDistribution::Callback
 class AdminService final : public v1::RegistryAdmin::CallbackService {
  public:
   // `operators`: certificate fingerprint → operator name. Only they may call.
-  AdminService(RegistryStore& store, std::map<std::string, std::string> operators,
-               const Clock& clock)
-      : store_(store), operators_(std::move(operators)), clock_(clock) {}
+  AdminService(RegistryStore& store, AccessLedger& ledger, const Pseudonymizer& pseudonymizer,
+               std::map<std::string, std::string> operators, const Clock& clock)
+      : store_(store), ledger_(ledger), pseudonymizer_(pseudonymizer),
+        operators_(std::move(operators)), clock_(clock) {}
 
+  grpc::ServerUnaryReactor* EnrollResident(grpc::CallbackServerContext* context,
+                                           const v1::EnrollResidentRequest* request,
+                                           v1::EnrollResidentResponse* response) override;
   grpc::ServerUnaryReactor* ApplyChange(grpc::CallbackServerContext* context,
                                         const v1::RegistryChange* change,
                                         v1::ApplyChangeResponse* response) override;
@@ -46,6 +52,8 @@ class AdminService final : public v1::RegistryAdmin::CallbackService {
   absl::StatusOr<OperatorIdentity> Authenticate(grpc::CallbackServerContext* context) const;
 
   RegistryStore& store_;
+  AccessLedger& ledger_;
+  const Pseudonymizer& pseudonymizer_;
   const std::map<std::string, std::string> operators_;
   const Clock& clock_;
 };

@@ -6,8 +6,13 @@
 namespace renkei {
 
 ConfigurationPublisher::ConfigurationPublisher(const RegistryStore& store, PrivateKey signing_key,
-                                               absl::Duration validity, const Clock& clock)
-    : store_(store), signing_key_(std::move(signing_key)), validity_(validity), clock_(clock) {}
+                                               absl::Duration validity, const Clock& clock,
+                                               std::vector<std::string> ledger_addresses)
+    : store_(store),
+      signing_key_(std::move(signing_key)),
+      validity_(validity),
+      clock_(clock),
+      ledger_addresses_(std::move(ledger_addresses)) {}
 
 absl::StatusOr<v1::SignedGlobalConfiguration> ConfigurationPublisher::Current() {
   v1::GlobalConfiguration configuration = store_.Current();
@@ -19,6 +24,7 @@ absl::StatusOr<v1::SignedGlobalConfiguration> ConfigurationPublisher::Current() 
   absl::MutexLock lock(&mu_);
   if (configuration.version() != signed_version_ || now - signed_at_ >= validity_ / 2) {
     configuration.mutable_expires_at()->set_seconds(absl::ToUnixSeconds(now + validity_));
+    for (const std::string& address : ledger_addresses_) configuration.add_ledger_addresses(address);
     auto signed_configuration = SignConfiguration(configuration, signing_key_);
     if (!signed_configuration.ok()) return signed_configuration.status();
     signed_ = *std::move(signed_configuration);

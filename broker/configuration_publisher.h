@@ -5,6 +5,9 @@
 #ifndef RENKEI_BROKER_CONFIGURATION_PUBLISHER_H_
 #define RENKEI_BROKER_CONFIGURATION_PUBLISHER_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/registry_store.h"
@@ -16,8 +19,10 @@ namespace renkei {
 
 class ConfigurationPublisher {
  public:
+  // `ledger_addresses` are published for security servers to ship access records to.
   ConfigurationPublisher(const RegistryStore& store, PrivateKey signing_key,
-                         absl::Duration validity, const Clock& clock);
+                         absl::Duration validity, const Clock& clock,
+                         std::vector<std::string> ledger_addresses = {});
 
   // UNAVAILABLE while the registry holds nothing yet (version 0).
   absl::StatusOr<v1::SignedGlobalConfiguration> Current();
@@ -27,6 +32,7 @@ class ConfigurationPublisher {
   const PrivateKey signing_key_;
   const absl::Duration validity_;
   const Clock& clock_;
+  const std::vector<std::string> ledger_addresses_;
   absl::Mutex mu_;
   v1::SignedGlobalConfiguration signed_ ABSL_GUARDED_BY(mu_);
   int64_t signed_version_ ABSL_GUARDED_BY(mu_) = -1;

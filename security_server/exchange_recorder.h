@@ -1,6 +1,6 @@
 // The seam through which an exchange's evidence is made durable before its answer is
-// released. The message log implements it today; the access-record outbox of the ledger
-// (DESIGN.md "Outbox → ledger") is the next implementation behind the same call.
+// released: the message log entry and, on the provider side, the access record for the
+// ledger's outbox (DESIGN.md "Outbox → ledger"), in one synced write.
 #ifndef RENKEI_SECURITY_SERVER_EXCHANGE_RECORDER_H_
 #define RENKEI_SECURITY_SERVER_EXCHANGE_RECORDER_H_
 
@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "renkei/v1/envelope.pb.h"
+#include "renkei/v1/ledger.pb.h"
 #include "renkei/v1/message_log.pb.h"
 
 namespace renkei {
@@ -20,6 +21,8 @@ struct ExchangeEvidence {
   const v1::SignedHeader* response = nullptr;  // required
   absl::string_view request_payload;
   absl::string_view response_payload;
+  // The provider side's access record for the ledger; stored in the outbox with the entry.
+  const v1::AccessRecord* access_record = nullptr;
 };
 
 // Implementations are thread-safe. Record returns only once the evidence is durable; an

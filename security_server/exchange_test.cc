@@ -32,10 +32,12 @@ class MemoryRecorder final : public ExchangeRecorder {
   absl::Status Record(const ExchangeEvidence& evidence) override {
     if (!fail_with.ok()) return fail_with;
     message_ids.push_back(evidence.message_id);
+    if (evidence.access_record) access_records.push_back(*evidence.access_record);
     return absl::OkStatus();
   }
   absl::Status fail_with;
   std::vector<std::string> message_ids;
+  std::vector<v1::AccessRecord> access_records;
 };
 
 class ExchangeTest : public ::testing::Test {
@@ -52,6 +54,7 @@ class ExchangeTest : public ::testing::Test {
     provider_settings_.signing_identities.emplace(TestFederation::kProviderMember,
                                                   pki_.provider_signer);
     provider_settings_.backends[TestFederation::kService] = "127.0.0.1:1";
+    provider_settings_.pseudonymizer = *Pseudonymizer::FromHex(std::string(64, '7'));
     google::protobuf::RepeatedPtrField<v1::AccessRight> rights;
     v1::AccessRight* right = rights.Add();
     right->set_client(TestFederation::kClient);
@@ -118,6 +121,24 @@ TEST_F(ExchangeTest, RoundTripCarriesTheAnswerAndRecordsBothSides) {
   EXPECT_EQ(answer->payload, "answer");
   EXPECT_THAT(provider_log_.message_ids, ::testing::ElementsAre(prepared->header.message_id()));
   EXPECT_THAT(consumer_log_.message_ids, ::testing::ElementsAre(prepared->header.message_id()));
+
+  // The provider recorded an access record: pseudonyms only, bound to both signed headers.
+  ASSERT_EQ(provider_log_.access_records.size(), 1u);
+  const v1::AccessRecord& record = provider_log_.access_records[0];
+  EXPECT_EQ(record.message_id(), prepared->header.message_id());
+  EXPECT_EQ(record.client(), TestFederation::kClient);
+  EXPECT_EQ(record.service(), TestFederation::kService);
+  EXPECT_EQ(record.purpose(), "child-allowance");
+  EXPECT_EQ(record.user(), "official-7");
+  ASSERT_EQ(record.subject_pseudonyms_size(), 2);
+  EXPECT_EQ(record.subject_pseudonyms(0),
+            provider_settings_.pseudonymizer->Pseudonym("131016-0001"));
+  for (const std::string& pseudonym : record.subject_pseudonyms()) {
+    EXPECT_EQ(pseudonym.find("131016"), std::string::npos);
+  }
+  EXPECT_EQ(record.request_header_sha256(), prepared->request_header_sha256);
+  EXPECT_EQ(record.response_header_sha256(), Sha256(response->response().header()));
+  EXPECT_EQ(record.recorded_by(), TestFederation::kProviderServer);
 }
 
 TEST_F(ExchangeTest, ProviderErrorStatusIsSignedAndRelayedWithoutPayload) {

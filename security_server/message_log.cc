@@ -9,14 +9,17 @@ namespace renkei {
 namespace {
 
 constexpr char kEntryPrefix = 'e';
+constexpr char kOutboxPrefix = 'o';
 
 // Big-endian, so that RocksDB's byte order is sequence order.
-std::string EntryKey(uint64_t sequence) {
+std::string SequenceKey(char prefix, uint64_t sequence) {
   std::string key(9, '\0');
-  key[0] = kEntryPrefix;
+  key[0] = prefix;
   for (int i = 0; i < 8; ++i) key[8 - i] = static_cast<char>((sequence >> (8 * i)) & 0xff);
   return key;
 }
+
+std::string EntryKey(uint64_t sequence) { return SequenceKey(kEntryPrefix, sequence); }
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -77,7 +80,8 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
   entry.set_previous_entry_sha256(last_hash_);
   std::string bytes = entry.SerializeAsString();
   last_hash_ = Sha256(bytes);
-  pending_.emplace_back(sequence, std::move(bytes));
+  pending_.push_back({sequence, std::move(bytes),
+                      evidence.access_record ? evidence.access_record->SerializeAsString() : ""});
 
   // Group commit: whoever finds no writer active becomes the writer for everything pending.
   while (durable_through_ <= sequence && failure_.ok()) {
@@ -90,12 +94,17 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
       continue;
     }
     writer_active_ = true;
-    std::vector<std::pair<uint64_t, std::string>> batch_entries;
+    std::vector<PendingEntry> batch_entries;
     batch_entries.swap(pending_);
-    uint64_t through = batch_entries.back().first + 1;
+    uint64_t through = batch_entries.back().sequence + 1;
     mu_.Unlock();
     rocksdb::WriteBatch batch;
-    for (const auto& [seq, value] : batch_entries) batch.Put(EntryKey(seq), value);
+    for (const PendingEntry& pending : batch_entries) {
+      batch.Put(EntryKey(pending.sequence), pending.entry);
+      if (!pending.access_record.empty()) {
+        batch.Put(SequenceKey(kOutboxPrefix, pending.sequence), pending.access_record);
+      }
+    }
     rocksdb::WriteOptions options;
     options.sync = true;
     absl::Status written = FromRocks(db_->Write(options, &batch), "write");
@@ -128,6 +137,39 @@ absl::StatusOr<std::vector<v1::MessageLogEntry>> MessageLog::Read(uint64_t first
     entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_t max) const {
+  std::vector<OutboxItem> items;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid() && items.size() < max; it->Next()) {
+    if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
+    OutboxItem item;
+    item.key = it->key().ToString();
+    if (!item.record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("outbox record is unreadable");
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+absl::Status MessageLog::DeleteFromOutbox(const std::vector<std::string>& keys) {
+  rocksdb::WriteBatch batch;
+  for (const std::string& key : keys) batch.Delete(key);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db_->Write(options, &batch), "outbox delete");
+}
+
+uint64_t MessageLog::OutboxSize() const {
+  uint64_t count = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
+    ++count;
+  }
+  return count;
 }
 
 absl::Status MessageLog::VerifyChain() const {

@@ -1,6 +1,8 @@
 // MessageLog: the security server's own evidence of every exchange it took part in: the
 // signed request and response headers (bodies by setting), in RocksDB, hash-chained so that
-// removing or altering an entry breaks the chain.
+// removing or altering an entry breaks the chain. The same database holds the outbox of
+// access records waiting to be shipped to the ledger, written in the same batch as their
+// entry, and deleted only once the ledger has acknowledged them.
 //
 // Appends are durable (fsync) when Record returns. Concurrent appends are group-committed:
 // one caller writes everything pending in one synced batch while the others wait. After a
@@ -39,6 +41,16 @@ class MessageLog final : public ExchangeRecorder {
   // Entries with sequence in [first, first + count), for audits and tests.
   absl::StatusOr<std::vector<v1::MessageLogEntry>> Read(uint64_t first, size_t count) const;
 
+  // Up to `max` outbox records, oldest first, with their keys.
+  struct OutboxItem {
+    std::string key;
+    v1::AccessRecord record;
+  };
+  absl::StatusOr<std::vector<OutboxItem>> ReadOutbox(size_t max) const;
+  // Removes acknowledged records (synced).
+  absl::Status DeleteFromOutbox(const std::vector<std::string>& keys);
+  uint64_t OutboxSize() const;
+
  private:
   MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies, uint64_t next_sequence,
              std::string last_hash);
@@ -49,8 +61,13 @@ class MessageLog final : public ExchangeRecorder {
   mutable absl::Mutex mu_;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_);
   std::string last_hash_ ABSL_GUARDED_BY(mu_);
-  // Serialized entries (sequence, bytes) waiting for the next group commit.
-  std::vector<std::pair<uint64_t, std::string>> pending_ ABSL_GUARDED_BY(mu_);
+  // Serialized entries waiting for the next group commit.
+  struct PendingEntry {
+    uint64_t sequence;
+    std::string entry;
+    std::string access_record;  // empty: none
+  };
+  std::vector<PendingEntry> pending_ ABSL_GUARDED_BY(mu_);
   bool writer_active_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t durable_through_ ABSL_GUARDED_BY(mu_) = 0;  // entries below this are on disk
   absl::Status failure_ ABSL_GUARDED_BY(mu_);

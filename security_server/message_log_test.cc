@@ -86,6 +86,41 @@ TEST(MessageLog, DetectsATamperedEntry) {
   EXPECT_NE(std::string(status.message()).find("entry 2"), std::string::npos) << status;
 }
 
+TEST(MessageLog, OutboxHoldsAccessRecordsUntilDeleted) {
+  std::string directory = FreshDirectory("outbox");
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 3; ++i) {
+      v1::SignedHeader request, response;
+      v1::AccessRecord record;
+      record.set_message_id(absl::StrCat("m", i));
+      ExchangeEvidence evidence;
+      evidence.role = v1::MessageLogEntry::PROVIDER;
+      evidence.message_id = record.message_id();
+      evidence.request = &request;
+      evidence.response = &response;
+      evidence.access_record = &record;
+      ASSERT_TRUE((*log)->Record(evidence).ok());
+    }
+    ASSERT_TRUE(Append(**log, "no-record").ok());  // consumer-side entries have none
+  }
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->OutboxSize(), 3u);
+  auto items = (*log)->ReadOutbox(2);
+  ASSERT_TRUE(items.ok());
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].record.message_id(), "m0");
+  EXPECT_EQ((*items)[1].record.message_id(), "m1");
+  ASSERT_TRUE((*log)->DeleteFromOutbox({(*items)[0].key}).ok());
+  items = (*log)->ReadOutbox(10);
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].record.message_id(), "m1");
+  EXPECT_TRUE((*log)->VerifyChain().ok());
+  EXPECT_EQ((*log)->size(), 4u);
+}
+
 TEST(MessageLog, ConcurrentAppendsAreAllDurableAndChained) {
   std::string directory = FreshDirectory("concurrent");
   constexpr int kThreads = 8, kPerThread = 50;

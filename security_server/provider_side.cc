@@ -152,6 +152,24 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
                           SignHeader(header.SerializeAsString(), *verified.provider_signer));
   response.set_payload(std::move(payload));
 
+  // What the ledger will hold: who used whose data, why, and the link to the evidence.
+  const v1::RequestHeader& request_header = verified.header;
+  v1::AccessRecord record;
+  record.set_message_id(request_header.message_id());
+  *record.mutable_time() = header.created_at();
+  record.set_client(ToString(request_header.client()));
+  record.set_service(ToString(request_header.service()));
+  record.set_method(request_header.method());
+  record.set_purpose(request_header.purpose());
+  record.set_user(request_header.user());
+  for (const std::string& subject : request_header.subjects()) {
+    record.add_subject_pseudonyms(settings_.pseudonymizer->Pseudonym(subject));
+  }
+  record.set_outcome(header.status_code());
+  record.set_request_header_sha256(verified.request_header_sha256);
+  record.set_response_header_sha256(Sha256(response.response().header()));
+  record.set_recorded_by(settings_.server_id_text);
+
   ExchangeEvidence evidence;
   evidence.role = v1::MessageLogEntry::PROVIDER;
   evidence.message_id = header.message_id();
@@ -159,6 +177,7 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
   evidence.response = &response.response();
   evidence.request_payload = request.payload();
   evidence.response_payload = response.payload();
+  evidence.access_record = &record;
   absl::Status recorded = recorder_.Record(evidence);
   if (!recorded.ok()) {
     return absl::UnavailableError(

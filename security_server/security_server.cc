@@ -110,6 +110,8 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
                              local_credentials);
   if (!local_server.ok()) return local_server.status();
   s->local_server_ = *std::move(local_server);
+  s->shipper_ = std::make_unique<OutboxShipper>(*s->message_log_, *s->configuration_, settings_ref);
+  s->shipper_->Start();
   Log(LogLevel::kInfo, "server",
       absl::StrCat("security server ", settings_ref.server_id_text, " started; global configuration version ",
                    federation->configuration().version()));
@@ -117,12 +119,20 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
 }
 
 void SecurityServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
   gpr_timespec deadline = gpr_time_add(
       gpr_now(GPR_CLOCK_REALTIME),
       gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));
   // Local first: no new outgoing exchanges; then peer: answers in flight still complete.
   if (local_server_) local_server_->Shutdown(deadline);
   if (peer_server_) peer_server_->Shutdown(deadline);
+  // Last: one more attempt to ship what the drained calls recorded.
+  if (shipper_) {
+    shipper_->Stop();
+    bool shipped = false;
+    shipper_->ShipOnce(&shipped).IgnoreError();
+  }
 }
 
 SecurityServer::~SecurityServer() { Shutdown(absl::ZeroDuration()); }

@@ -16,6 +16,7 @@
 #include "security_server/local_endpoint.h"
 #include "security_server/message_log.h"
 #include "security_server/metadata_service.h"
+#include "security_server/outbox_shipper.h"
 #include "security_server/peer_endpoint.h"
 #include "security_server/provider_side.h"
 #include "security_server/replay_cache.h"
@@ -44,6 +45,8 @@ class SecurityServer {
   std::unique_ptr<LocalEndpoint> local_endpoint_;
   std::unique_ptr<PeerEndpoint> peer_endpoint_;
   std::unique_ptr<MetadataService> metadata_;
+  std::unique_ptr<OutboxShipper> shipper_;
+  bool shut_down_ = false;
   std::unique_ptr<grpc::Server> local_server_;
   std::unique_ptr<grpc::Server> peer_server_;
 };

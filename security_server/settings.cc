@@ -170,6 +170,16 @@ absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& 
   if (!rights.ok()) return Invalid(path, rights.status().message());
   settings->access_rights = *std::move(rights);
 
+  if (!c.provided_services().empty()) {
+    if (c.pseudonym_pepper_file().empty()) {
+      return Invalid(path, "pseudonym_pepper_file is required when services are provided");
+    }
+    resolve(c.mutable_pseudonym_pepper_file());
+    auto pseudonymizer = Pseudonymizer::FromFile(c.pseudonym_pepper_file());
+    if (!pseudonymizer.ok()) return pseudonymizer.status();
+    settings->pseudonymizer = *std::move(pseudonymizer);
+  }
+
   if (c.message_log().directory().empty()) return Invalid(path, "message_log.directory is required");
   resolve(c.mutable_message_log()->mutable_directory());
   return std::unique_ptr<const Settings>(std::move(settings));

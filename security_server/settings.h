@@ -4,12 +4,14 @@
 #define RENKEI_SECURITY_SERVER_SETTINGS_H_
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/pseudonym.h"
 #include "renkei/v1/config.pb.h"
 #include "renkei/v1/identifiers.pb.h"
 #include "security_server/access_rights.h"
@@ -47,6 +49,8 @@ struct Settings {
   // provided subsystem id text → backend address
   std::map<std::string, std::string> backends;
   AccessRights access_rights;
+  // Present when the server provides services (access records need pseudonyms).
+  std::optional<Pseudonymizer> pseudonymizer;
 };
 
 // Reads `path` (protobuf text format) and everything it refers to. INVALID_ARGUMENT naming

@@ -32,6 +32,7 @@ class SettingsTest : public ::testing::Test {
       ASSERT_TRUE(WriteFileAtomically(dir_ + name + ".pem", certificate.Pem(), 0644).ok());
       ASSERT_TRUE(WriteFileAtomically(dir_ + name + ".key", key.Pem(), 0600).ok());
     }
+    ASSERT_TRUE(WriteFileAtomically(dir_ + "pepper", std::string(64, 'a'), 0600).ok());
   }
 
   std::string Valid() const {
@@ -47,6 +48,7 @@ class SettingsTest : public ::testing::Test {
       access_rights { client: "JP/GOV/MHLW/child-allowance" service: "JP/MUNI/131016/resident-registry"
                       method: "/renkei.municipal.v1.ResidentRegistry/GetResident" }
       message_log { directory: "log" }
+      pseudonym_pepper_file: "pepper"
     )";
   }
 
@@ -134,6 +136,11 @@ TEST_F(SettingsTest, RequiredFieldsAreNamed) {
   EXPECT_THAT(ErrorOf(absl::StrReplaceAll(
                   Valid(), {{"global_configuration_file: \"global.textproto\"", ""}})),
               HasSubstr("set exactly one of configuration_anchor_file"));
+}
+
+TEST_F(SettingsTest, ProvidersNeedThePseudonymPepper) {
+  EXPECT_THAT(ErrorOf(absl::StrReplaceAll(Valid(), {{"pseudonym_pepper_file: \"pepper\"", ""}})),
+              HasSubstr("pseudonym_pepper_file is required"));
 }
 
 TEST(LoopbackAddress, Recognised) {

@@ -153,6 +153,7 @@ bool LiveFederation::Start() {
   WriteCredentials(d + "mhlw-local", local_server);
   local_ca_file = d + "local-ca.pem";
   WriteOrDie(local_ca_file, local_ca.certificate.Pem());
+  WriteOrDie(d + "pepper", std::string(kPepperHex), 0600);
 
   // The federation: the TestFederation's members and servers, plus this harness's.
   v1::GlobalConfiguration global = pki.configuration;
@@ -223,6 +224,7 @@ bool LiveFederation::Start() {
   provide(kTestBackend, backend_port);
   provide(kTax, dead_port);
   provider.mutable_provided_services(0)->add_methods(kGetResident);
+  provider.set_pseudonym_pepper_file("pepper");
   provider_log_dir = d + "chiyoda-message-log";
   std::vector<int> provider_local_ports = {provider_local_port};
   for (int i = 0; i < options_.provider_replicas; ++i) {
@@ -330,6 +332,9 @@ bool LiveFederation::StartBroker() {
     config.mutable_limits()->set_max_message_bytes(options_.max_message_bytes);
     config.mutable_limits()->set_max_clock_skew_seconds(options_.max_clock_skew_seconds);
     config.set_anchor_file("broker-anchor.textproto");
+    config.set_ledger_directory(d + "broker-ledger");
+    config.set_pseudonym_pepper_file("pepper");
+    config.set_tree_head_interval_seconds(1);
     WriteOrDie(d + "broker.textproto", Text(config));
   }
   broker = std::make_unique<Process>(Runfile("broker/renkei-broker"),
@@ -353,6 +358,43 @@ std::unique_ptr<v1::RegistryAdmin::Stub> LiveFederation::Admin(
   }
   return v1::RegistryAdmin::NewStub(
       grpc::CreateChannel(Address(broker_admin_port), grpc::SslCredentials(tls)));
+}
+
+std::unique_ptr<v1::ResidentAccess::Stub> LiveFederation::Residents() {
+  return v1::ResidentAccess::NewStub(grpc::CreateChannel(Address(broker_distribution_port),
+                                                         grpc::InsecureChannelCredentials()));
+}
+
+grpc::Status LiveFederation::EnrollResident(const std::string& resident_id, const PrivateKey& key) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::EnrollResidentRequest request;
+  request.set_resident_id(resident_id);
+  request.set_public_key_pem(key.PublicKeyPem());
+  v1::EnrollResidentResponse response;
+  return Admin(&operator_credentials)->EnrollResident(&context, request, &response);
+}
+
+absl::StatusOr<std::string> LiveFederation::SignIn(const std::string& resident_id,
+                                                   const PrivateKey& key) {
+  auto residents = Residents();
+  grpc::ClientContext challenge_context;
+  v1::ChallengeRequest challenge_request;
+  challenge_request.set_resident_id(resident_id);
+  v1::ChallengeResponse challenge;
+  grpc::Status status = residents->Challenge(&challenge_context, challenge_request, &challenge);
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  v1::SignInRequest request;
+  request.set_resident_id(resident_id);
+  request.set_challenge(challenge.challenge());
+  request.set_signature(*key.Sign(challenge.challenge()));
+  grpc::ClientContext context;
+  v1::SignInResponse session;
+  status = residents->SignIn(&context, request, &session);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  }
+  return session.session_token();
 }
 
 grpc::Status LiveFederation::ApplyChange(const v1::RegistryChange& change) {

@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "municipal/v1/resident_registry.grpc.pb.h"
 #include "renkei/v1/broker.grpc.pb.h"
+#include "renkei/v1/ledger.grpc.pb.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/test_federation.h"
 #include "tests/process.h"
@@ -35,6 +36,8 @@ inline constexpr char kTestBackend[] = "JP/MUNI/131016/test-backend";
 inline constexpr char kTax[] = "JP/MUNI/131016/tax";
 inline constexpr char kAllowance[] = "JP/GOV/MHLW/child-allowance";
 inline constexpr char kPension[] = "JP/GOV/MHLW/pension";
+inline constexpr char kPepperHex[] =
+    "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
 struct LiveFederationOptions {
   int64_t max_message_bytes = 256 * 1024;
@@ -83,6 +86,10 @@ class LiveFederation {
   // Broker mode. The admin API as `operator_credentials` (an operator-CA certificate).
   std::unique_ptr<v1::RegistryAdmin::Stub> Admin(const TestCredentials* operator_credentials);
   grpc::Status ApplyChange(const v1::RegistryChange& change);
+  // The ledger's resident API, and a resident's enrolment and sign-in through it.
+  std::unique_ptr<v1::ResidentAccess::Stub> Residents();
+  grpc::Status EnrollResident(const std::string& resident_id, const PrivateKey& key);
+  absl::StatusOr<std::string> SignIn(const std::string& resident_id, const PrivateKey& key);
   bool StartBroker();
   void StopBroker();
   // Stops the consumer's security server (SIGKILL) and starts it again from its files.

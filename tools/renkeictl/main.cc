@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/renkeictl/ledger_command.h"
 #include "tools/renkeictl/pki_command.h"
 #include "tools/renkeictl/registry_command.h"
 
@@ -13,6 +14,8 @@ constexpr char kUsage[] = R"(usage: renkeictl GROUP COMMAND [--flag value ...]
 Groups:
   pki        create a federation CA and issue certificates (renkeictl pki --help)
   registry   change and inspect the broker's registry (renkeictl registry --help)
+  history    a resident's verified access history (renkeictl history --help)
+  audit      verify the ledger's signed tree heads and consistency (renkeictl audit --help)
 )";
 
 }  // namespace
@@ -26,6 +29,9 @@ int main(int argc, char** argv) {
   if (args[0] == "pki") {
     return renkei::RunPkiCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "history") return renkei::RunHistoryCommand(rest);
+  if (args[0] == "audit") return renkei::RunAuditCommand(rest);
   if (args[0] == "registry") {
     return renkei::RunRegistryCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }

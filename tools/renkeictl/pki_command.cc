@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/certificates.h"
+#include "common/digest.h"
 #include "common/files.h"
 #include "common/identifiers.h"
 #include "tools/renkeictl/command_line.h"
@@ -23,6 +24,8 @@ Commands:
   issue-signing  Issue a member's message-signing certificate.
   issue-config-signing  Issue the broker's configuration-signing certificate.
   issue-tls      Issue a TLS certificate for a local endpoint or a local client system.
+  create-pepper  Create the federation's pseudonym pepper.
+  create-resident-key  Create a resident's sign-in key pair.
   fingerprint    Print the SHA-256 fingerprint of a certificate (as the configuration uses).
 
 Every command takes --help. Private keys are written with mode 0600.
@@ -75,6 +78,16 @@ Issues a TLS certificate (server and client use) for a local endpoint or a local
   --out   output prefix
   --days  validity in days (default 365))",
         {"ca", "name", "out"}, {"dns", "ip", "days"}}},
+      {"create-pepper",
+       {R"(usage: renkeictl pki create-pepper --out FILE
+Writes a new federation pseudonym pepper (32 random bytes as 64 hex digits, mode 0600).
+Every security server that provides services and the broker need the same pepper.)",
+        {"out"}, {}}},
+      {"create-resident-key",
+       {R"(usage: renkeictl pki create-resident-key --out PREFIX
+Creates a resident's ECDSA P-256 key pair (as on a My Number card): PREFIX.key (PKCS#8,
+0600) to sign in with, and PREFIX.pub.pem to enrol at the broker.)",
+        {"out"}, {}}},
       {"fingerprint",
        {R"(usage: renkeictl pki fingerprint --cert FILE
 Prints the lowercase hex SHA-256 of the certificate's DER encoding.)",
@@ -127,6 +140,21 @@ int RunPki(const std::string& command, Flags& flags) {
     return Fail("--not-before-days must be an integer");
   }
 
+  if (command == "create-pepper") {
+    std::string hex = ToHex(RandomBytes(32));
+    absl::Status status = WriteFileAtomically(flags["out"], hex + "\n", 0600);
+    if (!status.ok()) return Fail(std::string(status.message()));
+    std::cout << flags["out"] << "  (pseudonym pepper, mode 0600)\n";
+    return 0;
+  }
+  if (command == "create-resident-key") {
+    PrivateKey key = PrivateKey::GenerateP256();
+    absl::Status status = WriteFileAtomically(flags["out"] + ".key", key.Pem(), 0600);
+    if (status.ok()) status = WriteFileAtomically(flags["out"] + ".pub.pem", key.PublicKeyPem(), 0644);
+    if (!status.ok()) return Fail(std::string(status.message()));
+    std::cout << flags["out"] << ".key, " << flags["out"] << ".pub.pem\n";
+    return 0;
+  }
   if (command == "fingerprint") {
     auto certificate = Certificate::FromPemFile(flags["cert"]);
     if (!certificate.ok()) return Fail(std::string(certificate.status().message()));

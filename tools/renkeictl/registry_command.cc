@@ -34,6 +34,7 @@ Commands:
   remove-server        --id ID
   add-signing-cert     --member ID --cert FILE
   revoke               --cert FILE | --sha256 HEX
+  enroll-resident      --resident-id ID --public-key FILE (a resident's sign-in key)
   show                 print the current registry (text format)
   log                  print the admin log, newest first [--limit N]
 
@@ -70,6 +71,11 @@ const std::map<std::string, CommandSpec>& Commands() {
         with({"member", "cert"}), {}}},
       {"revoke", {"usage: renkeictl registry revoke (--cert FILE | --sha256 HEX)" RENKEI_CONNECTION_FLAGS,
                   with({}), {"cert", "sha256"}}},
+      {"enroll-resident",
+       {"usage: renkeictl registry enroll-resident --resident-id ID --public-key FILE\n"
+        "Binds the resident's public key (renkeictl pki create-resident-key) to their id."
+        RENKEI_CONNECTION_FLAGS,
+        with({"resident-id", "public-key"}), {}}},
       {"show", {"usage: renkeictl registry show" RENKEI_CONNECTION_FLAGS, with({}), {}}},
       {"log", {"usage: renkeictl registry log [--limit N]" RENKEI_CONNECTION_FLAGS, with({}),
                {"limit"}}},
@@ -197,6 +203,18 @@ int RunRegistry(const std::string& command, Flags& flags) {
                 << "  #" << entry.sequence() << "  v" << entry.resulting_version() << "  "
                 << entry.operator_name() << "  " << change << "\n";
     }
+    return 0;
+  }
+  if (command == "enroll-resident") {
+    auto pem = ReadFile(flags["public-key"]);
+    if (!pem.ok()) return Fail(std::string(pem.status().message()));
+    v1::EnrollResidentRequest request;
+    request.set_resident_id(flags["resident-id"]);
+    request.set_public_key_pem(*pem);
+    v1::EnrollResidentResponse response;
+    grpc::Status status = (*stub)->EnrollResident(&context, request, &response);
+    if (!status.ok()) return FailRpc(status);
+    std::cout << "enroll-resident: done\n";
     return 0;
   }
   auto change = BuildChange(command, flags);
