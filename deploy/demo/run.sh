@@ -2,7 +2,7 @@
 # The one-machine demo federation: the broker, a federation CA, two agencies' security
 # servers following the broker's signed configuration, the resident registry of 千代田区
 # (JP/MUNI/131016) and the child-allowance system of 厚生労働省 (JP/GOV/MHLW), real exchanges
-# between them, refused calls, and the logs.
+# between them, refused calls, a resident's verified access history, and the logs.
 #
 # usage: deploy/demo/run.sh [--keep-running]
 #   Builds with Bazel, writes everything under .demo/ in the repository, and uses 127.0.0.1
@@ -20,7 +20,7 @@ CTL=$BIN/tools/renkeictl/renkeictl
 
 DEMO=$ROOT/.demo
 rm -rf "$DEMO"
-mkdir -p "$DEMO/pki" "$DEMO/broker" "$DEMO/chiyoda" "$DEMO/mhlw" "$DEMO/logs"
+mkdir -p "$DEMO/pki" "$DEMO/broker" "$DEMO/chiyoda" "$DEMO/mhlw" "$DEMO/residents" "$DEMO/logs"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -49,6 +49,8 @@ $CTL pki issue-auth --ca "$DEMO/pki/federation-ca" --server-id JP/MUNI/131016/ss
 $CTL pki issue-signing --ca "$DEMO/pki/federation-ca" --member JP/MUNI/131016 --out "$DEMO/chiyoda/signing"
 $CTL pki issue-auth --ca "$DEMO/pki/federation-ca" --server-id JP/GOV/MHLW/ss1 --out "$DEMO/mhlw/auth"
 $CTL pki issue-signing --ca "$DEMO/pki/federation-ca" --member JP/GOV/MHLW --out "$DEMO/mhlw/signing"
+$CTL pki create-pepper --out "$DEMO/pki/pepper"
+$CTL pki create-resident-key --out "$DEMO/residents/saito-ichiro"
 
 step "Starting the broker"
 cat > "$DEMO/broker/broker.textproto" <<CONF
@@ -65,6 +67,9 @@ configuration_signing_key_file: "config-signing.key"
 configuration_validity_seconds: 600
 limits { max_message_bytes: 4194304 max_clock_skew_seconds: 60 }
 anchor_file: "anchor.textproto"
+ledger_directory: "ledger"
+pseudonym_pepper_file: "../pki/pepper"
+tree_head_interval_seconds: 1
 CONF
 "$BIN/broker/renkei-broker" --config "$DEMO/broker/broker.textproto" 2>"$DEMO/logs/broker.log" &
 PIDS+=($!)
@@ -88,6 +93,8 @@ reg add-subsystem --id JP/GOV/MHLW/child-allowance
 reg add-subsystem --id JP/GOV/MHLW/pension
 reg add-signing-cert --member JP/GOV/MHLW --cert "$DEMO/mhlw/signing.pem"
 reg put-server --id JP/GOV/MHLW/ss1 --address 127.0.0.1:7201 --auth-cert "$DEMO/mhlw/auth.pem"
+# 齋藤 一郎 enrols the public key of his card, to read his own access history later.
+reg enroll-resident --resident-id 131016-0001 --public-key "$DEMO/residents/saito-ichiro.pub.pem"
 
 for agency in chiyoda mhlw; do cp "$DEMO/broker/anchor.textproto" "$DEMO/$agency/anchor.textproto"; done
 cat > "$DEMO/chiyoda/security-server.textproto" <<CONF
@@ -113,6 +120,7 @@ access_rights {
   method: "/renkei.municipal.v1.ResidentRegistry/GetResident"
 }
 message_log { directory: "message-log" }
+pseudonym_pepper_file: "../pki/pepper"
 CONF
 cat > "$DEMO/mhlw/security-server.textproto" <<CONF
 server_id: "JP/GOV/MHLW/ss1"
@@ -154,6 +162,14 @@ step "Refused: an unknown resident (the registry's own NOT_FOUND, signed and rel
 
 step "Refused: the pension system has no access right to the resident registry"
 "$CLIENT" --security_server 127.0.0.1:7200 --applicant 131016-0001 --client JP/GOV/MHLW/pension || true
+
+step "The resident's view: 齋藤 一郎 signs in with his key and verifies who used his data"
+sleep 2  # the provider's outbox ships within 200 ms; the broker signs tree heads every second
+echo "\$ renkeictl history --resident-id 131016-0001 --key residents/saito-ichiro.key"
+$CTL history --broker 127.0.0.1:7001 --anchor "$DEMO/broker/anchor.textproto" \
+  --resident-id 131016-0001 --key "$DEMO/residents/saito-ichiro.key"
+echo "\$ renkeictl audit verify --state audit-state"
+$CTL audit verify --broker 127.0.0.1:7001 --anchor "$DEMO/broker/anchor.textproto" --state "$DEMO/audit-state"
 
 step "The broker's admin log (who changed the registry, and when)"
 reg log --limit 5
