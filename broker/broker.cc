@@ -134,6 +134,11 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   RENKEI_ASSIGN_OR_RETURN(b->admin_server_,
                           Listen({b->admin_.get()}, "admin", c.admin_listen_address(),
                                  grpc::SslServerCredentials(tls)));
+  if (!c.portal_listen_address().empty()) {
+    b->portal_ = std::make_unique<ResidentPortal>(*b->resident_service_, *b->store_,
+                                                  signing_certificate);
+    RENKEI_RETURN_IF_ERROR(b->portal_->Start(c.portal_listen_address()));
+  }
   Log(LogLevel::kInfo, "broker",
       absl::StrCat("broker of instance ", c.instance(), " started at registry version ",
                    b->store_->Current().version()));
@@ -141,6 +146,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
 }
 
 void Broker::Shutdown(absl::Duration grace) {
+  if (portal_) portal_->Stop();
   auto deadline = std::chrono::system_clock::now() +
                   std::chrono::milliseconds(absl::ToInt64Milliseconds(grace));
   if (admin_server_) admin_server_->Shutdown(deadline);

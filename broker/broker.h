@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "broker/broker_services.h"
 #include "broker/ledger_services.h"
+#include "broker/resident_portal.h"
 #include "broker/configuration_publisher.h"
 #include "broker/registry_store.h"
 #include "grpcpp/server.h"
@@ -37,6 +38,7 @@ class Broker {
   std::unique_ptr<AccessLedger> ledger_;
   std::unique_ptr<LedgerService> ledger_service_;
   std::unique_ptr<ResidentService> resident_service_;
+  std::unique_ptr<ResidentPortal> portal_;
   std::unique_ptr<DistributionService> distribution_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> distribution_server_;

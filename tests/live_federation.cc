@@ -335,12 +335,17 @@ bool LiveFederation::StartBroker() {
     config.set_ledger_directory(d + "broker-ledger");
     config.set_pseudonym_pepper_file("pepper");
     config.set_tree_head_interval_seconds(1);
+    if (options_.portal) {
+      portal_port = FreePort();
+      config.set_portal_listen_address(Address(portal_port));
+    }
     WriteOrDie(d + "broker.textproto", Text(config));
   }
   broker = std::make_unique<Process>(Runfile("broker/renkei-broker"),
                                      std::vector<std::string>{"--config", d + "broker.textproto"},
                                      d + "broker.log");
-  return WaitForPort(broker_distribution_port) && WaitForPort(broker_admin_port);
+  return WaitForPort(broker_distribution_port) && WaitForPort(broker_admin_port) &&
+         (portal_port == 0 || WaitForPort(portal_port));
 }
 
 void LiveFederation::StopBroker() {

@@ -48,6 +48,8 @@ struct LiveFederationOptions {
   int configuration_validity_seconds = 600;
   // Provider security server processes sharing one identity (listed as several addresses).
   int provider_replicas = 1;
+  // Broker mode: also serve the resident web portal (on portal_port).
+  bool portal = false;
 };
 
 class InProcessBackend;
@@ -113,7 +115,7 @@ class LiveFederation {
   // Broker mode.
   TestCredentials operator_ca, operator_credentials, unregistered_operator, broker_admin_tls;
   TestCredentials configuration_signer;
-  int broker_distribution_port = 0, broker_admin_port = 0;
+  int broker_distribution_port = 0, broker_admin_port = 0, portal_port = 0;
   std::unique_ptr<Process> broker;
 
   std::unique_ptr<Process> registry, consumer_ss;

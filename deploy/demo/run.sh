@@ -6,8 +6,8 @@
 #
 # usage: deploy/demo/run.sh [--keep-running]
 #   Builds with Bazel, writes everything under .demo/ in the repository, and uses 127.0.0.1
-#   ports 7001/7002 (broker distribution/admin), 7101 (registry), 7110/7111 (Chiyoda security
-#   server local/peer), 7200/7201 (MHLW's).
+#   ports 7001/7002 (broker distribution/admin), 7080 (resident portal), 7101 (registry),
+#   7110/7111 (Chiyoda security server local/peer), 7200/7201 (MHLW's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -70,6 +70,7 @@ anchor_file: "anchor.textproto"
 ledger_directory: "ledger"
 pseudonym_pepper_file: "../pki/pepper"
 tree_head_interval_seconds: 1
+portal_listen_address: "127.0.0.1:7080"
 CONF
 "$BIN/broker/renkei-broker" --config "$DEMO/broker/broker.textproto" 2>"$DEMO/logs/broker.log" &
 PIDS+=($!)

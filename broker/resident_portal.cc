@@ -1,0 +1,141 @@
+#include "broker/resident_portal.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "broker/portal_assets.h"
+#include "common/log.h"
+#include "google/protobuf/util/json_util.h"
+#include "httplib.h"
+
+namespace renkei {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 16 * 1024;
+
+int HttpStatus(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+void Error(httplib::Response& response, const absl::Status& status) {
+  response.status = HttpStatus(status.code());
+  response.set_content(absl::StrCat("{\"error\":\"", JsonEscape(status.message()), "\"}"),
+                       "application/json");
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = false;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+// Parses the JSON body into `message`, or answers 400 and returns false.
+bool Parse(const httplib::Request& request, httplib::Response& response,
+           google::protobuf::Message* message) {
+  if (request.body.size() > kMaxRequestBytes) {
+    Error(response, absl::InvalidArgumentError("request too large"));
+    return false;
+  }
+  auto status = google::protobuf::util::JsonStringToMessage(request.body, message);
+  if (!status.ok()) {
+    Error(response, absl::InvalidArgumentError(absl::StrCat("malformed request: ",
+                                                            std::string(status.message()))));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ResidentPortal::ResidentPortal(ResidentService& residents, const RegistryStore& registry,
+                               const Certificate& tree_head_signer)
+    : residents_(residents), registry_(registry), tree_head_signer_(tree_head_signer) {}
+
+ResidentPortal::~ResidentPortal() { Stop(); }
+
+void ResidentPortal::Routes() {
+  server_->set_payload_max_length(kMaxRequestBytes);
+  server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
+    response.set_redirect("/index.html");
+  });
+  for (const auto& [path, asset] : PortalAssets()) {
+    const PortalAsset* served = &asset;
+    server_->Get(path, [served](const httplib::Request&, httplib::Response& response) {
+      response.set_header("Content-Security-Policy", "default-src 'self'");
+      response.set_header("X-Content-Type-Options", "nosniff");
+      response.set_content(served->body, served->content_type.c_str());
+    });
+  }
+  server_->Get("/api/tree-head-key", [this](const httplib::Request&, httplib::Response& response) {
+    // SubjectPublicKeyInfo DER of the key that signs tree heads, for WebCrypto's importKey.
+    X509* x509 = tree_head_signer_.get();
+    unsigned char* der = nullptr;
+    int length = i2d_PUBKEY(X509_get0_pubkey(x509), &der);
+    std::string spki(reinterpret_cast<char*>(der), length > 0 ? length : 0);
+    OPENSSL_free(der);
+    response.set_content(absl::StrCat("{\"spki\":\"", absl::Base64Escape(spki), "\"}"),
+                         "application/json");
+  });
+  server_->Post("/api/challenge", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::ChallengeRequest message;
+    if (!Parse(request, response, &message)) return;
+    auto result = residents_.DoChallenge(message);
+    if (!result.ok()) return Error(response, result.status());
+    response.set_content(ToJson(*result), "application/json");
+  });
+  server_->Post("/api/sign-in", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::SignInRequest message;
+    if (!Parse(request, response, &message)) return;
+    auto result = residents_.DoSignIn(message);
+    if (!result.ok()) return Error(response, result.status());
+    response.set_content(ToJson(*result), "application/json");
+  });
+  server_->Post("/api/records", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::ListRecordsRequest message;
+    if (!Parse(request, response, &message)) return;
+    auto result = residents_.DoListRecords(message);
+    if (!result.ok()) return Error(response, result.status());
+    // Agencies by name, for display and the agency filter.
+    std::string names;
+    const v1::GlobalConfiguration registry = registry_.Current();
+    for (const v1::Member& member : registry.members()) {
+      absl::StrAppend(&names, names.empty() ? "" : ",", "\"", JsonEscape(member.id()), "\":\"",
+                      JsonEscape(member.name()), "\"");
+    }
+    response.set_content(
+        absl::StrCat("{\"response\":", ToJson(*result), ",\"memberNames\":{", names, "}}"),
+        "application/json");
+  });
+}
+
+absl::Status ResidentPortal::Start(const std::string& address) {
+  size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(absl::StrCat("portal address \"", address, "\" is not host:port"));
+  }
+  server_ = std::make_unique<httplib::Server>();
+  Routes();
+  if (!server_->bind_to_port(address.substr(0, colon).c_str(), port)) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on portal address ", address));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  Log(LogLevel::kInfo, "portal", absl::StrCat("resident portal on http://", address, "/"));
+  return absl::OkStatus();
+}
+
+void ResidentPortal::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace renkei

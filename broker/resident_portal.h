@@ -1,0 +1,45 @@
+// ResidentPortal: the broker's web portal for residents over HTTP: the embedded static pages
+// and a small JSON API over ResidentService (challenge, sign-in, records) plus the public key
+// that signs tree heads. Proof checking happens in the browser. Thread-safe (cpp-httplib runs
+// handlers on its own thread pool; ResidentService is thread-safe).
+#ifndef RENKEI_BROKER_RESIDENT_PORTAL_H_
+#define RENKEI_BROKER_RESIDENT_PORTAL_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "broker/ledger_services.h"
+#include "broker/registry_store.h"
+#include "common/certificates.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace renkei {
+
+class ResidentPortal {
+ public:
+  ResidentPortal(ResidentService& residents, const RegistryStore& registry,
+                 const Certificate& tree_head_signer);
+  ~ResidentPortal();
+
+  // Listens on `address` ("host:port") and serves on a background thread.
+  absl::Status Start(const std::string& address);
+  void Stop();
+
+ private:
+  void Routes();
+
+  ResidentService& residents_;
+  const RegistryStore& registry_;
+  const Certificate tree_head_signer_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace renkei
+
+#endif  // RENKEI_BROKER_RESIDENT_PORTAL_H_
