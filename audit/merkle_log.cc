@@ -3,32 +3,21 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "audit/merkle.h"
+#include "common/storage_helpers.h"
 
 namespace renkei::audit {
 namespace {
 
 constexpr char kSizeKey[] = "S";
 
-void AppendBigEndian(std::string& key, uint64_t value) {
-  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-std::string EntryKey(uint64_t index) {
-  std::string key = "E";
-  AppendBigEndian(key, index);
-  return key;
-}
+std::string EntryKey(uint64_t index) { return NumberedKey("E", index); }
 
 std::string NodeKey(int level, uint64_t index) {
-  std::string key = "N";
-  key.push_back(static_cast<char>(level));
-  AppendBigEndian(key, index);
-  return key;
+  return NumberedKey(std::string("N") + static_cast<char>(level), index);
 }
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("Merkle log ", what, ": ", status.ToString()));
+  return FromRocksStatus(status, absl::StrCat("Merkle log ", what));
 }
 
 bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
@@ -56,7 +45,7 @@ absl::StatusOr<std::unique_ptr<MerkleLog>> MerkleLog::Open(const std::string& di
   rocksdb::Status got = db->Get(rocksdb::ReadOptions(), kSizeKey, &value);
   if (got.ok()) {
     if (value.size() != 8) return absl::DataLossError("Merkle log size record is malformed");
-    for (char c : value) size = (size << 8) | static_cast<unsigned char>(c);
+    size = ReadBigEndian64(value);
   } else if (!got.IsNotFound()) {
     return FromRocks(got, "read");
   }
@@ -99,9 +88,7 @@ absl::StatusOr<uint64_t> MerkleLog::Append(
     }
   }
   const uint64_t new_size = first + entries.size();
-  std::string size_value;
-  AppendBigEndian(size_value, new_size);
-  batch.Put(kSizeKey, size_value);
+  batch.Put(kSizeKey, NumberedKey("", new_size));
   if (annotate) annotate(first, batch);
   rocksdb::WriteOptions options;
   options.sync = true;

@@ -2,20 +2,13 @@
 
 #include "absl/status/status.h"
 #include "audit/merkle.h"
+#include "common/storage_helpers.h"
 
 namespace renkei::audit {
-namespace {
-
-void AppendBigEndian(std::string& out, uint64_t value) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-}  // namespace
-
 std::string TreeHeadSigningInput(uint64_t size, int64_t timestamp_ms, absl::string_view root) {
   std::string input = "renkei-tree-head-v1";
-  AppendBigEndian(input, size);
-  AppendBigEndian(input, static_cast<uint64_t>(timestamp_ms));
+  AppendBigEndian64(input, size);
+  AppendBigEndian64(input, static_cast<uint64_t>(timestamp_ms));
   input.append(root.data(), root.size());
   return input;
 }

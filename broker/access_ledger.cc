@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "audit/tree_head.h"
 #include "common/identifiers.h"
+#include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
 
 namespace renkei {
@@ -18,27 +19,10 @@ constexpr char kSubjectPrefix = 'P';  // pseudonym(32) time_ms(8) index(8) → "
 constexpr char kHeadKey[] = "Hlatest";
 constexpr char kResidentPrefix = 'R'; // pseudonym → public key PEM
 
-void AppendBigEndian(std::string& key, uint64_t value) {
-  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-uint64_t ReadBigEndian(absl::string_view bytes) {
-  uint64_t value = 0;
-  for (char c : bytes.substr(0, 8)) value = (value << 8) | static_cast<unsigned char>(c);
-  return value;
-}
-
-std::string IndexBytes(uint64_t index) {
-  std::string bytes;
-  AppendBigEndian(bytes, index);
-  return bytes;
-}
-
 std::string SubjectKey(const std::string& pseudonym, int64_t time_ms, uint64_t index) {
-  std::string key(1, kSubjectPrefix);
-  key += pseudonym;
-  AppendBigEndian(key, static_cast<uint64_t>(time_ms));
-  AppendBigEndian(key, index);
+  std::string key = NumberedKey(std::string(1, kSubjectPrefix) + pseudonym,
+                                static_cast<uint64_t>(time_ms));
+  AppendBigEndian64(key, index);
   return key;
 }
 
@@ -47,8 +31,7 @@ int64_t TimeMs(const google::protobuf::Timestamp& t) {
 }
 
 absl::Status FromRocks(const rocksdb::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("ledger store: ", status.ToString()));
+  return FromRocksStatus(status, "ledger store");
 }
 
 }  // namespace
@@ -99,7 +82,7 @@ absl::StatusOr<std::vector<std::string>> AccessLedger::Append(
   auto first = log_->Append(entries, [&](uint64_t first_index, rocksdb::WriteBatch& batch) {
     for (size_t i = 0; i < fresh.size(); ++i) {
       const uint64_t index = first_index + i;
-      batch.Put(std::string(1, kIdPrefix) + fresh[i]->message_id(), IndexBytes(index));
+      batch.Put(std::string(1, kIdPrefix) + fresh[i]->message_id(), NumberedKey("", index));
       for (const std::string& pseudonym : fresh[i]->subject_pseudonyms()) {
         batch.Put(SubjectKey(pseudonym, TimeMs(fresh[i]->time()), index), "");
       }
@@ -154,8 +137,8 @@ absl::StatusOr<v1::ListRecordsResponse> AccessLedger::List(const RecordQuery& qu
   for (; it->Valid() && it->key().starts_with(rocksdb::Slice(prefix)); it->Prev()) {
     absl::string_view key(it->key().data(), it->key().size());
     absl::string_view suffix = key.substr(prefix.size());
-    const absl::Time time = absl::FromUnixMillis(static_cast<int64_t>(ReadBigEndian(suffix)));
-    const uint64_t index = ReadBigEndian(suffix.substr(8));
+    const absl::Time time = absl::FromUnixMillis(static_cast<int64_t>(ReadBigEndian64(suffix)));
+    const uint64_t index = ReadBigEndian64(suffix.substr(8));
     if (time > query.to) continue;
     if (time < query.from) break;  // newest first: everything further is older
     if (index >= head->tree_size()) {

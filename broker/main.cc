@@ -1,12 +1,11 @@
 // renkei-broker --config FILE: the federation's central party.
-#include <signal.h>
-
 #include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/termination.h"
 #include "absl/strings/str_cat.h"
 #include "broker/broker.h"
 #include "common/log.h"
@@ -22,19 +21,14 @@ int main(int argc, char** argv) {
     std::cerr << "renkei-broker: --config FILE is required (see --help)\n";
     return 2;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = renkei::BlockTerminationSignals();
 
   auto broker = renkei::Broker::Start(absl::GetFlag(FLAGS_config));
   if (!broker.ok()) {
     renkei::Log(renkei::LogLevel::kError, "broker", broker.status().ToString());
     return 1;
   }
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = renkei::WaitForTerminationSignal(signals);
   renkei::Log(renkei::LogLevel::kInfo, "broker",
               absl::StrCat("received signal ", signal_number, "; stopping"));
   (*broker)->Shutdown(absl::Seconds(10));

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "broker/registry.h"
+#include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
 
 namespace renkei {
@@ -12,15 +13,11 @@ constexpr char kRegistryKey[] = "registry";
 constexpr char kAdminLogPrefix = 'a';
 
 std::string AdminLogKey(uint64_t sequence) {
-  std::string key(9, '\0');
-  key[0] = kAdminLogPrefix;
-  for (int i = 0; i < 8; ++i) key[8 - i] = static_cast<char>((sequence >> (8 * i)) & 0xff);
-  return key;
+  return NumberedKey(std::string(1, kAdminLogPrefix), sequence);
 }
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("broker store ", what, ": ", status.ToString()));
+  return FromRocksStatus(status, absl::StrCat("broker store ", what));
 }
 
 }  // namespace

@@ -33,6 +33,25 @@ std::string BioContents(BIO* bio) {
   return std::string(data, size);
 }
 
+bool IsP256(EVP_PKEY* key) {
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  char group[64] = {0};
+  size_t length = 0;
+  if (!EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &length)) return false;
+  return std::string(group) == "prime256v1" || std::string(group) == "P-256";
+}
+
+bool VerifyDer(EVP_PKEY* key, absl::string_view data, absl::string_view signature) {
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  bool ok = EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()),
+                             data.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 }  // namespace
 
 Certificate::Certificate(OpenSslPtr<X509> x509, std::string der)
@@ -86,50 +105,12 @@ std::string Certificate::SubjectCommonName() const {
   return name;
 }
 
-bool Certificate::HasP256Key() const {
-  EVP_PKEY* key = X509_get0_pubkey(x509_.get());
-  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
-  char group[64] = {0};
-  size_t length = 0;
-  if (!EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &length)) return false;
-  return std::string(group) == "prime256v1" || std::string(group) == "P-256";
-}
+bool Certificate::HasP256Key() const { return IsP256(X509_get0_pubkey(x509_.get())); }
 
 bool Certificate::VerifySignature(absl::string_view data, absl::string_view signature) const {
   EVP_PKEY* key = X509_get0_pubkey(x509_.get());
-  if (key == nullptr) return false;
-  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  bool ok = EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1;
-  ERR_clear_error();
-  return ok;
+  return key != nullptr && VerifyDer(key, data, signature);
 }
-
-namespace {
-
-bool IsP256(EVP_PKEY* key) {
-  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
-  char group[64] = {0};
-  size_t length = 0;
-  if (!EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &length)) return false;
-  return std::string(group) == "prime256v1" || std::string(group) == "P-256";
-}
-
-bool VerifyDer(EVP_PKEY* key, absl::string_view data, absl::string_view signature) {
-  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  bool ok = EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1;
-  ERR_clear_error();
-  return ok;
-}
-
-}  // namespace
 
 std::string EcdsaRawToDer(absl::string_view raw) {
   if (raw.size() != 64) return "";

@@ -1,12 +1,11 @@
 // renkei-security-server --config FILE: an agency's gateway to the federation.
-#include <signal.h>
-
 #include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/termination.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "security_server/security_server.h"
@@ -27,12 +26,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Block termination signals in every thread gRPC starts; this thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = renkei::BlockTerminationSignals();
 
   auto settings = renkei::LoadSettings(config);
   if (!settings.ok()) {
@@ -44,8 +38,7 @@ int main(int argc, char** argv) {
     renkei::Log(renkei::LogLevel::kError, "server", server.status().ToString());
     return 1;
   }
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = renkei::WaitForTerminationSignal(signals);
   renkei::Log(renkei::LogLevel::kInfo, "server",
               absl::StrCat("received signal ", signal_number, "; draining and stopping"));
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
+#include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
 
 namespace renkei {
@@ -11,19 +12,14 @@ namespace {
 constexpr char kEntryPrefix = 'e';
 constexpr char kOutboxPrefix = 'o';
 
-// Big-endian, so that RocksDB's byte order is sequence order.
 std::string SequenceKey(char prefix, uint64_t sequence) {
-  std::string key(9, '\0');
-  key[0] = prefix;
-  for (int i = 0; i < 8; ++i) key[8 - i] = static_cast<char>((sequence >> (8 * i)) & 0xff);
-  return key;
+  return NumberedKey(std::string(1, prefix), sequence);
 }
 
 std::string EntryKey(uint64_t sequence) { return SequenceKey(kEntryPrefix, sequence); }
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("message log ", what, ": ", status.ToString()));
+  return FromRocksStatus(status, absl::StrCat("message log ", what));
 }
 
 }  // namespace

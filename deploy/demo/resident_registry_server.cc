@@ -1,7 +1,5 @@
 // resident-registry: the sample municipality's resident registry service (a provider
 // backend). It knows nothing of Renkei: its security server calls it with plain gRPC.
-#include <signal.h>
-
 #include <iostream>
 #include <map>
 #include <string>
@@ -9,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/termination.h"
 #include "deploy/demo/resident_fixture.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -50,11 +49,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Sample resident registry of 千代田区 (131016).\n"
                                "usage: resident-registry --listen HOST:PORT");
   absl::ParseCommandLine(argc, argv);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = renkei::BlockTerminationSignals();
 
   ResidentRegistryService service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -68,8 +63,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "resident-registry: serving on " << absl::GetFlag(FLAGS_listen) << "\n";
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  renkei::WaitForTerminationSignal(signals);
   server->Shutdown();
   return 0;
 }
