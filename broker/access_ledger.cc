@@ -170,6 +170,19 @@ absl::StatusOr<v1::ListRecordsResponse> AccessLedger::List(const RecordQuery& qu
   return response;
 }
 
+absl::Duration AccessLedger::TreeHeadLag() {
+  absl::MutexLock lock(&head_mu_);
+  if (has_head_ && head_.tree_size() == log_->size()) return absl::ZeroDuration();
+  if (!has_head_) return log_->size() == 0 ? absl::ZeroDuration() : absl::InfiniteDuration();
+  return clock_.Now() - absl::FromUnixMillis(head_.timestamp_ms());
+}
+
+absl::Status AccessLedger::CheckWritable() {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(log_->db()->Put(options, "Zhealth", absl::FormatTime(clock_.Now())));
+}
+
 absl::StatusOr<std::vector<std::string>> AccessLedger::ConsistencyProof(uint64_t from,
                                                                         uint64_t to) const {
   return log_->ConsistencyProof(from, to);

@@ -55,6 +55,12 @@ class AccessLedger {
 
   absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t from, uint64_t to) const;
 
+  // How long records have been waiting for a tree head: 0 when the newest head covers the
+  // whole log, else the newest head's age.
+  absl::Duration TreeHeadLag();
+  // A synced write of a health key: OK when the ledger store can be written.
+  absl::Status CheckWritable();
+
   absl::Status Enroll(const std::string& subject_pseudonym, const PublicKey& key);
   // NOT_FOUND when not enrolled.
   absl::StatusOr<PublicKey> EnrolledKey(const std::string& subject_pseudonym) const;

@@ -1,6 +1,7 @@
 #include "broker/broker.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/certificates.h"
 #include "common/files.h"
 #include "common/identifiers.h"
@@ -101,6 +102,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
       absl::Seconds(c.tree_head_interval_seconds() > 0 ? c.tree_head_interval_seconds() : 5);
   RENKEI_ASSIGN_OR_RETURN(b->ledger_, AccessLedger::Open(c.ledger_directory(), signing_key,
                                                          tree_head_interval, b->clock_));
+  b->health_probe_key_ = std::make_unique<PrivateKey>(signing_key);
+  b->health_probe_certificate_ = std::make_unique<Certificate>(signing_certificate);
+  b->metrics_ = std::make_unique<BrokerMetrics>(b->metrics_registry_);
   b->publisher_ = std::make_unique<ConfigurationPublisher>(
       *b->store_, std::move(signing_key), validity, b->clock_, advertised);
 
@@ -117,9 +121,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   b->distribution_ = std::make_unique<DistributionService>(*b->publisher_);
-  b->ledger_service_ = std::make_unique<LedgerService>(*b->ledger_, *b->store_);
-  b->resident_service_ =
-      std::make_unique<ResidentService>(*b->ledger_, *b->pseudonymizer_, b->clock_);
+  b->ledger_service_ = std::make_unique<LedgerService>(*b->ledger_, *b->store_, *b->metrics_);
+  b->resident_service_ = std::make_unique<ResidentService>(*b->ledger_, *b->pseudonymizer_,
+                                                           b->clock_, *b->metrics_);
   RENKEI_ASSIGN_OR_RETURN(b->distribution_server_,
                           Listen({b->distribution_.get(), b->ledger_service_.get(),
                                   b->resident_service_.get()},
@@ -127,13 +131,34 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
                                  c.distribution_listen_address(),
                                  grpc::InsecureServerCredentials()));
   b->admin_ = std::make_unique<AdminService>(*b->store_, *b->ledger_, *b->pseudonymizer_,
-                                             std::move(operators), b->clock_);
+                                             std::move(operators), b->clock_, *b->metrics_);
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   tls.pem_root_certs = operator_ca.Pem();
   tls.pem_key_cert_pairs.push_back({admin_key, admin_certificate.Pem()});
   RENKEI_ASSIGN_OR_RETURN(b->admin_server_,
                           Listen({b->admin_.get()}, "admin", c.admin_listen_address(),
                                  grpc::SslServerCredentials(tls)));
+  MetricsRegistry& r = b->metrics_registry_;
+  Broker* broker = b.get();
+  r.AddComputedGauge("renkei_broker_ledger_records", "Access records in the ledger.",
+                     [broker] { return static_cast<double>(broker->ledger_->size()); });
+  r.AddComputedGauge("renkei_broker_tree_head_lag_seconds",
+                     "How long appended records have waited for a signed tree head (0: none wait).",
+                     [broker] { return absl::ToDoubleSeconds(broker->ledger_->TreeHeadLag()); });
+  r.AddComputedGauge("renkei_broker_configuration_version",
+                     "Version of the global configuration the broker serves.",
+                     [broker] { return static_cast<double>(broker->store_->Current().version()); });
+  r.AddComputedGauge("renkei_broker_healthy", "1 when every health check passes, 0 otherwise.",
+                     [broker] { return broker->Health().ok() ? 1.0 : 0.0; });
+  if (!c.monitoring_listen_address().empty()) {
+    b->monitoring_ = std::make_unique<MonitoringServer>(b->metrics_registry_,
+                                                        [broker] { return broker->Health(); });
+    RENKEI_RETURN_IF_ERROR(b->monitoring_->Start(c.monitoring_listen_address()));
+  }
+  b->housekeeping_ = std::thread([broker, tree_head_interval] {
+    broker->Housekeeping(tree_head_interval);
+  });
+
   if (!c.portal_listen_address().empty()) {
     b->portal_ = std::make_unique<ResidentPortal>(*b->resident_service_, *b->store_,
                                                   signing_certificate);
@@ -145,7 +170,50 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   return b;
 }
 
+absl::Status Broker::Health() {
+  std::vector<std::string> problems;
+  absl::Status writable = ledger_->CheckWritable();
+  if (!writable.ok()) problems.push_back(absl::StrCat("ledger store: ", writable.message()));
+  auto probe = health_probe_key_->Sign("renkei health probe");
+  if (!probe.ok() || !health_probe_certificate_->VerifySignature("renkei health probe", *probe)) {
+    problems.push_back("configuration-signing key is unusable");
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrJoin(problems, "; "));
+}
+
+void Broker::Housekeeping(absl::Duration interval) {
+  const absl::Duration tick = std::min(interval, absl::Seconds(1));
+  absl::Time next_tree_head = absl::Now();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), tick)) return;
+    }
+    if (absl::Now() >= next_tree_head) {
+      // Sign a head for what arrived since the last one, whether or not anyone asked.
+      auto head = ledger_->CurrentTreeHead();
+      if (!head.ok()) Log(LogLevel::kError, "ledger", head.status().ToString());
+      next_tree_head = absl::Now() + interval;
+    }
+    bool serving = Health().ok();
+    for (grpc::Server* server : {distribution_server_.get(), admin_server_.get()}) {
+      if (server && server->GetHealthCheckService()) {
+        server->GetHealthCheckService()->SetServingStatus(serving);
+      }
+    }
+  }
+}
+
 void Broker::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (housekeeping_.joinable()) housekeeping_.join();
+  if (monitoring_) monitoring_->Stop();
   if (portal_) portal_->Stop();
   auto deadline = std::chrono::system_clock::now() +
                   std::chrono::milliseconds(absl::ToInt64Milliseconds(grace));

@@ -12,6 +12,9 @@
 #include "broker/broker_services.h"
 #include "broker/ledger_services.h"
 #include "broker/resident_portal.h"
+#include "common/metrics.h"
+#include "common/monitoring_server.h"
+#include <thread>
 #include "broker/configuration_publisher.h"
 #include "broker/registry_store.h"
 #include "grpcpp/server.h"
@@ -27,8 +30,14 @@ class Broker {
   ~Broker();
   void Shutdown(absl::Duration grace);
 
+  // OK when serving; otherwise every failing check (ledger store not writable, the
+  // configuration-signing key unusable).
+  absl::Status Health();
+
  private:
   Broker() = default;
+  // Signs tree heads at the configured interval and keeps gRPC health current.
+  void Housekeeping(absl::Duration interval);
 
   v1::BrokerConfig config_;
   RealClock clock_;
@@ -39,6 +48,15 @@ class Broker {
   std::unique_ptr<LedgerService> ledger_service_;
   std::unique_ptr<ResidentService> resident_service_;
   std::unique_ptr<ResidentPortal> portal_;
+  MetricsRegistry metrics_registry_;
+  std::unique_ptr<BrokerMetrics> metrics_;
+  std::unique_ptr<MonitoringServer> monitoring_;
+  std::unique_ptr<PrivateKey> health_probe_key_;
+  std::unique_ptr<Certificate> health_probe_certificate_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread housekeeping_;
+  bool shut_down_ = false;
   std::unique_ptr<DistributionService> distribution_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> distribution_server_;

@@ -56,6 +56,7 @@ grpc::ServerUnaryReactor* AdminService::ApplyChange(grpc::CallbackServerContext*
   auto who = Authenticate(context);
   if (!who.ok()) return FinishWith(context, who.status());
   auto version = store_.Apply(*change, *who, clock_.Now());
+  metrics_.admin_changes.With({absl::StatusCodeToString(version.status().code())}).Increment();
   if (!version.ok()) {
     Log(LogLevel::kWarning, "admin",
         absl::StrCat("operator ", who->name, " change refused: ", version.status().ToString()));

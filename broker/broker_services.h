@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/access_ledger.h"
+#include "broker/broker_metrics.h"
 #include "broker/configuration_publisher.h"
 #include "common/pseudonym.h"
 #include "broker/registry_store.h"
@@ -30,9 +31,10 @@ class AdminService final : public v1::RegistryAdmin::CallbackService {
  public:
   // `operators`: certificate fingerprint → operator name. Only they may call.
   AdminService(RegistryStore& store, AccessLedger& ledger, const Pseudonymizer& pseudonymizer,
-               std::map<std::string, std::string> operators, const Clock& clock)
+               std::map<std::string, std::string> operators, const Clock& clock,
+               BrokerMetrics& metrics)
       : store_(store), ledger_(ledger), pseudonymizer_(pseudonymizer),
-        operators_(std::move(operators)), clock_(clock) {}
+        operators_(std::move(operators)), clock_(clock), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* EnrollResident(grpc::CallbackServerContext* context,
                                            const v1::EnrollResidentRequest* request,
@@ -56,6 +58,7 @@ class AdminService final : public v1::RegistryAdmin::CallbackService {
   const Pseudonymizer& pseudonymizer_;
   const std::map<std::string, std::string> operators_;
   const Clock& clock_;
+  BrokerMetrics& metrics_;
 };
 
 }  // namespace renkei

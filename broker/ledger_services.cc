@@ -74,6 +74,9 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const v1::Signed
   }
   std::vector<v1::AccessRecord> list(records.records().begin(), records.records().end());
   RENKEI_ASSIGN_OR_RETURN(std::vector<std::string> acknowledged, ledger_.Append(list));
+  for (const v1::AccessRecord& record : list) {
+    metrics_.ledger_appends.With({record.recorded_by()}).Increment();
+  }
   v1::AppendRecordsResponse response;
   for (std::string& id : acknowledged) response.add_acknowledged_message_ids(std::move(id));
   response.set_tree_size(ledger_.size());
@@ -83,8 +86,12 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const v1::Signed
 grpc::ServerUnaryReactor* LedgerService::AppendRecords(grpc::CallbackServerContext* context,
                                                        const v1::SignedHeader* batch,
                                                        v1::AppendRecordsResponse* response) {
+  absl::Time started = absl::Now();
   auto result = Append(*batch);
+  metrics_.ledger_append_seconds.With({}).Observe(absl::ToDoubleSeconds(absl::Now() - started));
   if (!result.ok()) {
+    metrics_.ledger_rejected_batches.With({absl::StatusCodeToString(result.status().code())})
+        .Increment();
     Log(LogLevel::kWarning, "ledger",
         absl::StrCat("refused a record batch from ", context->peer(), ": ",
                      result.status().ToString()));
@@ -135,7 +142,31 @@ std::string ResidentSessions::SessionPseudonym(const std::string& token) {
   return it == sessions_.end() ? "" : it->second.pseudonym;
 }
 
+namespace {
+
+template <typename T>
+absl::StatusOr<T> Counted(Family<Counter>& counter, const char* operation, absl::StatusOr<T> result) {
+  counter.With({operation, absl::StatusCodeToString(result.status().code())}).Increment();
+  return result;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::ChallengeResponse> ResidentService::DoChallenge(
+    const v1::ChallengeRequest& request) {
+  return Counted(metrics_.resident_requests, "challenge", IssueChallenge(request));
+}
+
+absl::StatusOr<v1::SignInResponse> ResidentService::DoSignIn(const v1::SignInRequest& request) {
+  return Counted(metrics_.resident_requests, "sign_in", CheckSignIn(request));
+}
+
+absl::StatusOr<v1::ListRecordsResponse> ResidentService::DoListRecords(
+    const v1::ListRecordsRequest& request) {
+  return Counted(metrics_.resident_requests, "list_records", ListFor(request));
+}
+
+absl::StatusOr<v1::ChallengeResponse> ResidentService::IssueChallenge(
     const v1::ChallengeRequest& request) {
   RENKEI_RETURN_IF_ERROR(CheckResidentId(request.resident_id()));
   absl::Time expires_at;
@@ -148,7 +179,7 @@ absl::StatusOr<v1::ChallengeResponse> ResidentService::DoChallenge(
   return response;
 }
 
-absl::StatusOr<v1::SignInResponse> ResidentService::DoSignIn(const v1::SignInRequest& request) {
+absl::StatusOr<v1::SignInResponse> ResidentService::CheckSignIn(const v1::SignInRequest& request) {
   RENKEI_RETURN_IF_ERROR(CheckResidentId(request.resident_id()));
   const std::string pseudonym = pseudonymizer_.Pseudonym(request.resident_id());
   const absl::Status refused =
@@ -164,7 +195,7 @@ absl::StatusOr<v1::SignInResponse> ResidentService::DoSignIn(const v1::SignInReq
   return response;
 }
 
-absl::StatusOr<v1::ListRecordsResponse> ResidentService::DoListRecords(
+absl::StatusOr<v1::ListRecordsResponse> ResidentService::ListFor(
     const v1::ListRecordsRequest& request) {
   const std::string pseudonym = sessions_.SessionPseudonym(request.session_token());
   if (pseudonym.empty()) {

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "broker/access_ledger.h"
+#include "broker/broker_metrics.h"
 #include "broker/registry_store.h"
 #include "common/clock.h"
 #include "common/federation.h"
@@ -20,8 +21,8 @@ namespace renkei {
 
 class LedgerService final : public v1::Ledger::CallbackService {
  public:
-  LedgerService(AccessLedger& ledger, const RegistryStore& registry)
-      : ledger_(ledger), registry_(registry) {}
+  LedgerService(AccessLedger& ledger, const RegistryStore& registry, BrokerMetrics& metrics)
+      : ledger_(ledger), registry_(registry), metrics_(metrics) {}
   grpc::ServerUnaryReactor* AppendRecords(grpc::CallbackServerContext* context,
                                           const v1::SignedHeader* batch,
                                           v1::AppendRecordsResponse* response) override;
@@ -33,6 +34,7 @@ class LedgerService final : public v1::Ledger::CallbackService {
 
   AccessLedger& ledger_;
   const RegistryStore& registry_;
+  BrokerMetrics& metrics_;
   absl::Mutex mu_;
   std::shared_ptr<const Federation> federation_ ABSL_GUARDED_BY(mu_);
 };
@@ -64,8 +66,10 @@ class ResidentSessions {
 
 class ResidentService final : public v1::ResidentAccess::CallbackService {
  public:
-  ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer, const Clock& clock)
-      : ledger_(ledger), pseudonymizer_(pseudonymizer), clock_(clock), sessions_(clock) {}
+  ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer, const Clock& clock,
+                  BrokerMetrics& metrics)
+      : ledger_(ledger), pseudonymizer_(pseudonymizer), clock_(clock), sessions_(clock),
+        metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Challenge(grpc::CallbackServerContext* context,
                                       const v1::ChallengeRequest* request,
@@ -89,10 +93,15 @@ class ResidentService final : public v1::ResidentAccess::CallbackService {
   absl::StatusOr<v1::ListRecordsResponse> DoListRecords(const v1::ListRecordsRequest& request);
 
  private:
+  absl::StatusOr<v1::ChallengeResponse> IssueChallenge(const v1::ChallengeRequest& request);
+  absl::StatusOr<v1::SignInResponse> CheckSignIn(const v1::SignInRequest& request);
+  absl::StatusOr<v1::ListRecordsResponse> ListFor(const v1::ListRecordsRequest& request);
+
   AccessLedger& ledger_;
   const Pseudonymizer& pseudonymizer_;
   const Clock& clock_;
   ResidentSessions sessions_;
+  BrokerMetrics& metrics_;
 };
 
 }  // namespace renkei

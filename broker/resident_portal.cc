@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/portal_assets.h"
 #include "common/log.h"
+#include "common/monitoring_server.h"
 #include "google/protobuf/util/json_util.h"
 #include "httplib.h"
 
@@ -118,14 +119,13 @@ void ResidentPortal::Routes() {
 }
 
 absl::Status ResidentPortal::Start(const std::string& address) {
-  size_t colon = address.rfind(':');
+  std::string host;
   int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(absl::StrCat("portal address \"", address, "\" is not host:port"));
-  }
+  absl::Status parsed = SplitHostPort(address, &host, &port);
+  if (!parsed.ok()) return parsed;
   server_ = std::make_unique<httplib::Server>();
   Routes();
-  if (!server_->bind_to_port(address.substr(0, colon).c_str(), port)) {
+  if (!server_->bind_to_port(host.c_str(), port)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on portal address ", address));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });

@@ -77,6 +77,11 @@ BrokerConfigurationSource::~BrokerConfigurationSource() {
   if (refresher_.joinable()) refresher_.join();
 }
 
+absl::Time BrokerConfigurationSource::last_refreshed() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return last_refreshed_;
+}
+
 std::shared_ptr<const Federation> BrokerConfigurationSource::Current() const {
   absl::ReaderMutexLock lock(&mu_);
   return current_;
@@ -141,7 +146,10 @@ absl::Status BrokerConfigurationSource::Refresh() {
   auto fetched = Fetch();
   if (!fetched.ok()) return fetched.status();
   absl::Status installed = Install(*fetched, /*from_cache=*/false);
-  if (!installed.ok()) {
+  if (installed.ok()) {
+    absl::MutexLock lock(&mu_);
+    last_refreshed_ = clock_.Now();
+  } else {
     Log(LogLevel::kError, "configuration",
         absl::StrCat("rejected the broker's configuration, keeping the previous one: ",
                      installed.ToString()));

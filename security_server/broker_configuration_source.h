@@ -36,6 +36,7 @@ class BrokerConfigurationSource final : public ConfigurationSource {
   ~BrokerConfigurationSource() override;
 
   std::shared_ptr<const Federation> Current() const override;
+  absl::Time last_refreshed() const override;
 
   // One fetch-verify-install round; what the refresh thread runs. OK when a document was
   // installed or the held one is current.
@@ -59,6 +60,7 @@ class BrokerConfigurationSource final : public ConfigurationSource {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Federation> current_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_refreshed_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread refresher_;
 };

@@ -20,17 +20,21 @@ class ConfigurationSource {
   virtual ~ConfigurationSource() = default;
   // The configuration in force; never null once the source has been created.
   virtual std::shared_ptr<const Federation> Current() const = 0;
+  // When the configuration was last confirmed current (loaded, or fetched from the broker).
+  virtual absl::Time last_refreshed() const = 0;
 };
 
 class FileConfigurationSource final : public ConfigurationSource {
  public:
   static absl::StatusOr<std::unique_ptr<FileConfigurationSource>> Load(const std::string& path);
   std::shared_ptr<const Federation> Current() const override { return federation_; }
+  absl::Time last_refreshed() const override { return loaded_at_; }
 
  private:
   explicit FileConfigurationSource(std::shared_ptr<const Federation> federation)
-      : federation_(std::move(federation)) {}
+      : federation_(std::move(federation)), loaded_at_(absl::Now()) {}
   const std::shared_ptr<const Federation> federation_;
+  const absl::Time loaded_at_;
 };
 
 // UNAVAILABLE when `federation` carries an expiry time that has passed: exchanges fail

@@ -22,6 +22,7 @@ class FixedConfiguration final : public ConfigurationSource {
   explicit FixedConfiguration(std::shared_ptr<const Federation> federation)
       : federation_(std::move(federation)) {}
   std::shared_ptr<const Federation> Current() const override { return federation_; }
+  absl::Time last_refreshed() const override { return absl::Now(); }
 
  private:
   std::shared_ptr<const Federation> federation_;

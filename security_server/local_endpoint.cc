@@ -27,7 +27,8 @@ std::string ChannelTarget(const FederationServer& server) {
 class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
  public:
   LocalCallReactor(grpc::GenericCallbackServerContext* context, LocalEndpoint& endpoint)
-      : context_(context), endpoint_(endpoint) {
+      : context_(context), endpoint_(endpoint), metrics_(endpoint.metrics()) {
+    metrics_.in_flight().Add(1);
     StartRead(&request_);
   }
 
@@ -45,12 +46,16 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     call.caller = CallerOf(*context_);
     call.payload = ByteBufferToString(request_);
 
+    absl::Time started = absl::Now();
     auto prepared = endpoint_.consumer().Prepare(std::move(call));
+    metrics_.ObserveStage("local_prepare", absl::Now() - started);
     if (!prepared.ok()) {
+      metrics_.CountRejection("local", prepared.status().code());
       Refuse(prepared.status(), "");
       return;
     }
     prepared_ = *std::move(prepared);
+    peer_call_started_ = absl::Now();
     client_context_ = grpc::ClientContext::FromCallbackServerContext(*context_);
     endpoint_.PeerStub(prepared_.provider, *prepared_.federation)
         .async()
@@ -59,11 +64,15 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnWriteDone(bool /*ok*/) override {}
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    metrics_.in_flight().Add(-1);
+    delete this;
+  }
 
  private:
   void OnPeerDone(const grpc::Status& status) {
     const std::string& message_id = prepared_.header.message_id();
+    metrics_.ObserveStage("peer_round_trip", absl::Now() - peer_call_started_);
     context_->AddTrailingMetadata(kMessageIdKey, message_id);
     if (!status.ok()) {
       // The provider's security server refused, or could not be reached.
@@ -73,12 +82,16 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
              message_id);
       return;
     }
+    absl::Time completing = absl::Now();
     auto answer = endpoint_.consumer().Complete(
         prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_));
+    metrics_.ObserveStage("local_complete", absl::Now() - completing);
     if (!answer.ok()) {
+      metrics_.CountRejection("local", answer.status().code());
       Refuse(answer.status(), message_id);
       return;
     }
+    CountExchange(answer->status.code());
     Log(LogLevel::kInfo, "local",
         absl::StrCat(ToString(prepared_.header.client()), " called ",
                      ToString(prepared_.header.service()), prepared_.header.method(), ": ",
@@ -92,7 +105,14 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
   }
 
+  void CountExchange(absl::StatusCode outcome) {
+    bool prepared = !prepared_.header.message_id().empty();
+    metrics_.CountExchange("outbound", prepared ? ToString(prepared_.header.client()) : "unverified",
+                           prepared ? ToString(prepared_.header.service()) : "unverified", outcome);
+  }
+
   void Refuse(const absl::Status& status, const std::string& message_id) {
+    CountExchange(status.code());
     Log(LogLevel::kWarning, "local",
         absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
                      status.ToString()),
@@ -102,6 +122,8 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
 
   grpc::GenericCallbackServerContext* const context_;
   LocalEndpoint& endpoint_;
+  ExchangeMetrics& metrics_;
+  absl::Time peer_call_started_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer reply_;
   PreparedExchange prepared_;
@@ -112,8 +134,11 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
 }  // namespace
 
 LocalEndpoint::LocalEndpoint(const ConsumerSide& consumer, const Settings& settings,
-                             int max_peer_response_bytes)
-    : consumer_(consumer), settings_(settings), max_peer_response_bytes_(max_peer_response_bytes) {}
+                             int max_peer_response_bytes, ExchangeMetrics& metrics)
+    : consumer_(consumer),
+      settings_(settings),
+      max_peer_response_bytes_(max_peer_response_bytes),
+      metrics_(metrics) {}
 
 grpc::ServerGenericBidiReactor* LocalEndpoint::CreateReactor(
     grpc::GenericCallbackServerContext* context) {

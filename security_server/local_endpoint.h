@@ -15,13 +15,14 @@
 #include "grpcpp/generic/async_generic_service.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/consumer_side.h"
+#include "security_server/server_metrics.h"
 
 namespace renkei {
 
 class LocalEndpoint final : public grpc::CallbackGenericService {
  public:
   LocalEndpoint(const ConsumerSide& consumer, const Settings& settings,
-                int max_peer_response_bytes);
+                int max_peer_response_bytes, ExchangeMetrics& metrics);
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override;
@@ -31,11 +32,13 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   v1::PeerExchange::Stub& PeerStub(const FederationServer& server, const Federation& federation);
 
   const ConsumerSide& consumer() const { return consumer_; }
+  ExchangeMetrics& metrics() { return metrics_; }
 
  private:
   const ConsumerSide& consumer_;
   const Settings& settings_;
   const int max_peer_response_bytes_;
+  ExchangeMetrics& metrics_;
   absl::Mutex mu_;
   // Keyed by server id, addresses and CA set, so a changed configuration gets a new channel.
   std::map<std::string, std::unique_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);

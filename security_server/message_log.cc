@@ -168,6 +168,20 @@ uint64_t MessageLog::OutboxSize() const {
   return count;
 }
 
+absl::StatusOr<std::optional<absl::Time>> MessageLog::OldestOutboxTime() const {
+  auto items = ReadOutbox(1);
+  if (!items.ok()) return items.status();
+  if (items->empty()) return std::optional<absl::Time>();
+  const auto& time = (*items)[0].record.time();
+  return std::optional<absl::Time>(absl::FromUnixSeconds(time.seconds()) +
+                                   absl::Nanoseconds(time.nanos()));
+}
+
+absl::Status MessageLog::health() const {
+  absl::MutexLock lock(&mu_);
+  return failure_;
+}
+
 absl::Status MessageLog::VerifyChain() const {
   std::string previous(32, '\0');
   uint64_t expected = 0;

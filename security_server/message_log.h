@@ -14,7 +14,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <optional>
 #include <vector>
+
+#include "absl/time/time.h"
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -50,6 +53,10 @@ class MessageLog final : public ExchangeRecorder {
   // Removes acknowledged records (synced).
   absl::Status DeleteFromOutbox(const std::vector<std::string>& keys);
   uint64_t OutboxSize() const;
+  // Time of the oldest record waiting in the outbox; nullopt when it is empty.
+  absl::StatusOr<std::optional<absl::Time>> OldestOutboxTime() const;
+  // OK while appends work; the write error that stopped them otherwise.
+  absl::Status health() const;
 
  private:
   MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies, uint64_t next_sequence,

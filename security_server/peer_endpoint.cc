@@ -21,8 +21,11 @@ struct BackendCall {
 
 }  // namespace
 
-PeerEndpoint::PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes)
-    : provider_(provider), max_backend_response_bytes_(max_backend_response_bytes) {}
+PeerEndpoint::PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
+                           ExchangeMetrics& metrics)
+    : provider_(provider),
+      max_backend_response_bytes_(max_backend_response_bytes),
+      metrics_(metrics) {}
 
 grpc::GenericStub& PeerEndpoint::BackendStub(const std::string& address) {
   absl::MutexLock lock(&mu_);
@@ -41,8 +44,12 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
                                                  const v1::ExchangeRequest* request,
                                                  v1::ExchangeResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Time started = absl::Now();
   auto verified = provider_.Verify(PeerCertificateSha256(context->auth_context()), *request);
+  metrics_.ObserveStage("verify", absl::Now() - started);
   if (!verified.ok()) {
+    metrics_.CountRejection("peer", verified.status().code());
+    metrics_.CountExchange("inbound", "unverified", "unverified", verified.status().code());
     Log(LogLevel::kWarning, "peer",
         absl::StrCat("refused request from ", context->peer(), ": ",
                      verified.status().ToString()));
@@ -56,10 +63,17 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
   call->context = grpc::ClientContext::FromCallbackServerContext(*context);
   call->request = StringToByteBuffer(request->payload());
   const std::string method = call->verified.header.method();
+  metrics_.in_flight().Add(1);
+  const absl::Time provider_call_started = absl::Now();
   BackendStub(call->verified.backend_address)
       .UnaryCall(call->context.get(), method, grpc::StubOptions(), &call->request,
-                 &call->response, [this, call, request, response, reactor, method](grpc::Status status) {
+                 &call->response, [this, call, request, response, reactor, method,
+                                   provider_call_started](grpc::Status status) {
+                   metrics_.ObserveStage("provider_call", absl::Now() - provider_call_started);
+                   metrics_.in_flight().Add(-1);
                    const std::string& message_id = call->verified.header.message_id();
+                   const std::string client = ToString(call->verified.header.client());
+                   const std::string service = ToString(call->verified.header.service());
                    absl::Status provider_status = FromGrpcStatus(status);
                    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
                      provider_status = absl::UnavailableError(absl::StrCat(
@@ -68,6 +82,8 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
                    }
                    auto answer = provider_.Answer(call->verified, *request, provider_status,
                                                   ByteBufferToString(call->response));
+                   metrics_.CountExchange("inbound", client, service,
+                                          answer.ok() ? provider_status.code() : answer.status().code());
                    if (!answer.ok()) {
                      Log(LogLevel::kError, "peer", answer.status().ToString(), message_id);
                      reactor->Finish(ToGrpcStatus(answer.status()));

@@ -14,12 +14,13 @@ namespace renkei {
 
 ProviderSide::ProviderSide(const Settings& settings, const ConfigurationSource& configuration,
                            const Clock& clock, ReplayCache& replay_cache,
-                           ExchangeRecorder& recorder)
+                           ExchangeRecorder& recorder, ExchangeMetrics* metrics)
     : settings_(settings),
       configuration_(configuration),
       clock_(clock),
       replay_cache_(replay_cache),
-      recorder_(recorder) {}
+      recorder_(recorder),
+      metrics_(metrics) {}
 
 absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_certificate_sha256,
                                                      const v1::ExchangeRequest& request) const {
@@ -147,10 +148,12 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
   header.set_status_message(std::string(status.message()));
   header.set_payload_sha256(Sha256(payload));
 
+  absl::Time sign_started = absl::Now();
   v1::ExchangeResponse response;
   RENKEI_ASSIGN_OR_RETURN(*response.mutable_response(),
                           SignHeader(header.SerializeAsString(), *verified.provider_signer));
   response.set_payload(std::move(payload));
+  if (metrics_) metrics_->ObserveStage("sign", absl::Now() - sign_started);
 
   // What the ledger will hold: who used whose data, why, and the link to the evidence.
   const v1::RequestHeader& request_header = verified.header;
@@ -178,7 +181,9 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
   evidence.request_payload = request.payload();
   evidence.response_payload = response.payload();
   evidence.access_record = &record;
+  absl::Time record_started = absl::Now();
   absl::Status recorded = recorder_.Record(evidence);
+  if (metrics_) metrics_->ObserveStage("outbox", absl::Now() - record_started);
   if (!recorded.ok()) {
     return absl::UnavailableError(
         absl::StrCat("exchange could not be recorded, answer withheld: ", recorded.message()));

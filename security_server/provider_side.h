@@ -17,6 +17,7 @@
 #include "security_server/configuration_source.h"
 #include "security_server/exchange_recorder.h"
 #include "security_server/replay_cache.h"
+#include "security_server/server_metrics.h"
 #include "security_server/settings.h"
 
 namespace renkei {
@@ -30,8 +31,10 @@ struct VerifiedRequest {
 
 class ProviderSide {
  public:
+  // `metrics` may be null (unit tests).
   ProviderSide(const Settings& settings, const ConfigurationSource& configuration,
-               const Clock& clock, ReplayCache& replay_cache, ExchangeRecorder& recorder);
+               const Clock& clock, ReplayCache& replay_cache, ExchangeRecorder& recorder,
+               ExchangeMetrics* metrics = nullptr);
 
   // `peer_certificate_sha256`: the TLS client certificate the calling security server
   // presented (already verified against the federation CA by the TLS layer).
@@ -64,6 +67,7 @@ class ProviderSide {
   const Clock& clock_;
   ReplayCache& replay_cache_;
   ExchangeRecorder& recorder_;
+  ExchangeMetrics* const metrics_;
 };
 
 }  // namespace renkei

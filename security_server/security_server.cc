@@ -1,6 +1,7 @@
 #include "security_server/security_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "security_server/broker_configuration_source.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -62,14 +63,16 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   s->message_log_ = *std::move(log);
   s->replay_cache_ = std::make_unique<ReplayCache>(s->clock_, federation->max_clock_skew(),
                                                    kReplayCacheCapacity);
+  s->metrics_ = std::make_unique<ExchangeMetrics>(s->metrics_registry_);
   s->consumer_ = std::make_unique<ConsumerSide>(settings_ref, *s->configuration_, s->clock_,
                                                 *s->message_log_);
   s->provider_ = std::make_unique<ProviderSide>(settings_ref, *s->configuration_, s->clock_,
-                                                *s->replay_cache_, *s->message_log_);
+                                                *s->replay_cache_, *s->message_log_,
+                                                s->metrics_.get());
   const int max_payload = static_cast<int>(federation->max_message_bytes());
-  s->local_endpoint_ =
-      std::make_unique<LocalEndpoint>(*s->consumer_, settings_ref, max_payload + kEnvelopeAllowance);
-  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload);
+  s->local_endpoint_ = std::make_unique<LocalEndpoint>(
+      *s->consumer_, settings_ref, max_payload + kEnvelopeAllowance, *s->metrics_);
+  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload, *s->metrics_);
 
   s->metadata_ = std::make_unique<MetadataService>(*s->consumer_, *s->local_endpoint_);
 
@@ -112,15 +115,110 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   s->local_server_ = *std::move(local_server);
   s->shipper_ = std::make_unique<OutboxShipper>(*s->message_log_, *s->configuration_, settings_ref);
   s->shipper_->Start();
+  s->RegisterComputedMetrics();
+  if (!settings_ref.config.monitoring_listen_address().empty()) {
+    s->monitoring_ = std::make_unique<MonitoringServer>(s->metrics_registry_,
+                                                        [server = s.get()] { return server->Health(); });
+    absl::Status monitoring = s->monitoring_->Start(settings_ref.config.monitoring_listen_address());
+    if (!monitoring.ok()) return monitoring;
+  }
+  s->health_thread_ = std::thread([server = s.get()] { server->HealthLoop(); });
   Log(LogLevel::kInfo, "server",
       absl::StrCat("security server ", settings_ref.server_id_text, " started; global configuration version ",
                    federation->configuration().version()));
   return s;
 }
 
+absl::Status SecurityServer::Health() const {
+  std::vector<std::string> problems;
+  absl::Status expiry = CheckNotExpired(*configuration_->Current(), clock_.Now());
+  if (!expiry.ok()) problems.push_back(std::string(expiry.message()));
+  for (const auto& [member, identity] : settings_->signing_identities) {
+    auto probe = identity.key.Sign("renkei health probe");
+    if (!probe.ok() || !identity.certificate.VerifySignature("renkei health probe", *probe)) {
+      problems.push_back(absl::StrCat("signing key of ", member, " is unusable"));
+    }
+  }
+  absl::Status log = message_log_->health();
+  if (!log.ok()) problems.push_back(absl::StrCat("message log not writable: ", log.message()));
+  auto oldest = message_log_->OldestOutboxTime();
+  const int64_t stuck_seconds = settings_->config.outbox_stuck_seconds() > 0
+                                    ? settings_->config.outbox_stuck_seconds()
+                                    : 600;
+  if (!oldest.ok()) {
+    problems.push_back(absl::StrCat("outbox unreadable: ", oldest.status().message()));
+  } else if (oldest->has_value() && clock_.Now() - **oldest > absl::Seconds(stuck_seconds)) {
+    problems.push_back(absl::StrCat("outbox stuck: oldest record waits ",
+                                    absl::FormatDuration(clock_.Now() - **oldest)));
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrJoin(problems, "; "));
+}
+
+void SecurityServer::HealthLoop() {
+  bool was_serving = true;
+  while (true) {
+    {
+      absl::MutexLock lock(&health_mu_);
+      if (health_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
+    }
+    absl::Status health = Health();
+    for (grpc::Server* server : {local_server_.get(), peer_server_.get()}) {
+      if (server && server->GetHealthCheckService()) {
+        server->GetHealthCheckService()->SetServingStatus(health.ok());
+      }
+    }
+    if (health.ok() != was_serving) {
+      Log(health.ok() ? LogLevel::kInfo : LogLevel::kError, "health",
+          health.ok() ? "serving again" : absl::StrCat("NOT_SERVING: ", health.message()));
+      was_serving = health.ok();
+    }
+  }
+}
+
+void SecurityServer::RegisterComputedMetrics() {
+  MetricsRegistry& r = metrics_registry_;
+  r.AddComputedGauge("renkei_security_server_outbox_records",
+                     "Access records waiting in the outbox for the ledger.",
+                     [this] { return static_cast<double>(message_log_->OutboxSize()); });
+  r.AddComputedGauge("renkei_security_server_outbox_oldest_age_seconds",
+                     "Age of the oldest access record waiting in the outbox (0 when empty).",
+                     [this] {
+                       auto oldest = message_log_->OldestOutboxTime();
+                       if (!oldest.ok() || !oldest->has_value()) return 0.0;
+                       return absl::ToDoubleSeconds(clock_.Now() - **oldest);
+                     });
+  r.AddComputedGauge("renkei_security_server_configuration_version",
+                     "Version of the global configuration in force.", [this] {
+                       return static_cast<double>(configuration_->Current()->configuration().version());
+                     });
+  r.AddComputedGauge("renkei_security_server_configuration_age_seconds",
+                     "Seconds since the configuration was last confirmed current.", [this] {
+                       return absl::ToDoubleSeconds(clock_.Now() - configuration_->last_refreshed());
+                     });
+  r.AddComputedGauge("renkei_security_server_configuration_expiry_seconds",
+                     "Seconds until the configuration in force expires (negative: expired).", [this] {
+                       const auto& c = configuration_->Current()->configuration();
+                       if (!c.has_expires_at()) return 1e9;
+                       return absl::ToDoubleSeconds(FromTimestamp(c.expires_at()) - clock_.Now());
+                     });
+  r.AddComputedGauge("renkei_security_server_message_log_entries",
+                     "Entries in the message log.",
+                     [this] { return static_cast<double>(message_log_->size()); });
+  r.AddComputedGauge("renkei_security_server_healthy",
+                     "1 when every health check passes, 0 otherwise.",
+                     [this] { return Health().ok() ? 1.0 : 0.0; });
+}
+
 void SecurityServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  {
+    absl::MutexLock lock(&health_mu_);
+    stopping_ = true;
+  }
+  if (health_thread_.joinable()) health_thread_.join();
+  if (monitoring_) monitoring_->Stop();
   gpr_timespec deadline = gpr_time_add(
       gpr_now(GPR_CLOCK_REALTIME),
       gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));

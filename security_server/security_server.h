@@ -17,6 +17,10 @@
 #include "security_server/message_log.h"
 #include "security_server/metadata_service.h"
 #include "security_server/outbox_shipper.h"
+#include "security_server/server_metrics.h"
+#include "common/metrics.h"
+#include "common/monitoring_server.h"
+#include <thread>
 #include "security_server/peer_endpoint.h"
 #include "security_server/provider_side.h"
 #include "security_server/replay_cache.h"
@@ -32,8 +36,14 @@ class SecurityServer {
 
   void Shutdown(absl::Duration grace);
 
+  // OK when serving; otherwise every failing check: configuration expired, a signing key
+  // unusable, the message log not writable, the outbox stuck.
+  absl::Status Health() const;
+
  private:
   SecurityServer() = default;
+  void RegisterComputedMetrics();
+  void HealthLoop();
 
   std::unique_ptr<const Settings> settings_;
   RealClock clock_;
@@ -46,6 +56,12 @@ class SecurityServer {
   std::unique_ptr<PeerEndpoint> peer_endpoint_;
   std::unique_ptr<MetadataService> metadata_;
   std::unique_ptr<OutboxShipper> shipper_;
+  MetricsRegistry metrics_registry_;
+  std::unique_ptr<ExchangeMetrics> metrics_;
+  std::unique_ptr<MonitoringServer> monitoring_;
+  absl::Mutex health_mu_;
+  bool stopping_ ABSL_GUARDED_BY(health_mu_) = false;
+  std::thread health_thread_;
   bool shut_down_ = false;
   std::unique_ptr<grpc::Server> local_server_;
   std::unique_ptr<grpc::Server> peer_server_;

@@ -1,0 +1,49 @@
+#include "security_server/server_metrics.h"
+
+namespace renkei {
+
+ExchangeMetrics::ExchangeMetrics(MetricsRegistry& registry)
+    : exchanges_(registry.AddCounter(
+          "renkei_security_server_exchanges_total",
+          "Exchanges handled, by direction, client subsystem, service subsystem and outcome "
+          "(gRPC status code name).",
+          {"direction", "client", "service", "outcome"})),
+      rejections_(registry.AddCounter(
+          "renkei_security_server_rejections_total",
+          "Calls this server refused, by side (local callers or peer servers) and reason.",
+          {"side", "reason"})),
+      stages_(registry.AddHistogram("renkei_security_server_stage_seconds",
+                                    "Time spent per stage of an exchange.", {"stage"})),
+      in_flight_(registry.AddGauge("renkei_security_server_in_flight_calls",
+                                   "Calls being handled now (local and peer).")
+                     .With({})) {}
+
+void ExchangeMetrics::CountExchange(const std::string& direction, const std::string& client,
+                                    const std::string& service, absl::StatusCode outcome) {
+  exchanges_.With({direction, client, service, absl::StatusCodeToString(outcome)}).Increment();
+}
+
+void ExchangeMetrics::CountRejection(const std::string& side, absl::StatusCode code) {
+  rejections_.With({side, RejectionReason(code)}).Increment();
+}
+
+void ExchangeMetrics::ObserveStage(const std::string& stage, absl::Duration duration) {
+  stages_.With({stage}).Observe(absl::ToDoubleSeconds(duration));
+}
+
+std::string ExchangeMetrics::RejectionReason(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnauthenticated: return "authentication";  // signature, identity, time
+    case absl::StatusCode::kPermissionDenied: return "access_rights";
+    case absl::StatusCode::kAlreadyExists: return "replay";
+    case absl::StatusCode::kResourceExhausted: return "size_limit";
+    case absl::StatusCode::kInvalidArgument: return "malformed";
+    case absl::StatusCode::kNotFound: return "unknown_service";
+    case absl::StatusCode::kUnavailable: return "unavailable";
+    case absl::StatusCode::kDeadlineExceeded: return "deadline";
+    case absl::StatusCode::kFailedPrecondition: return "configuration";
+    default: return "other";
+  }
+}
+
+}  // namespace renkei
