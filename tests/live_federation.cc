@@ -225,6 +225,10 @@ bool LiveFederation::Start() {
   provide(kTax, dead_port);
   provider.mutable_provided_services(0)->add_methods(kGetResident);
   provider.set_pseudonym_pepper_file("pepper");
+  if (options_.monitoring) {
+    provider_monitoring_port = FreePort();
+    provider.set_monitoring_listen_address(Address(provider_monitoring_port));
+  }
   provider_log_dir = d + "chiyoda-message-log";
   std::vector<int> provider_local_ports = {provider_local_port};
   for (int i = 0; i < options_.provider_replicas; ++i) {
@@ -261,6 +265,10 @@ bool LiveFederation::Start() {
   consumer_log_dir = d + "mhlw-message-log";
   consumer.mutable_message_log()->set_directory(consumer_log_dir);
   consumer.mutable_message_log()->set_store_bodies(true);
+  if (options_.monitoring) {
+    consumer_monitoring_port = FreePort();
+    consumer.set_monitoring_listen_address(Address(consumer_monitoring_port));
+  }
   WriteOrDie(d + "mhlw.textproto", Text(consumer));
 
   backend_ = std::make_unique<InProcessBackend>();
@@ -338,6 +346,10 @@ bool LiveFederation::StartBroker() {
     if (options_.portal) {
       portal_port = FreePort();
       config.set_portal_listen_address(Address(portal_port));
+    }
+    if (options_.monitoring) {
+      broker_monitoring_port = FreePort();
+      config.set_monitoring_listen_address(Address(broker_monitoring_port));
     }
     WriteOrDie(d + "broker.textproto", Text(config));
   }

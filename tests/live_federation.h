@@ -50,6 +50,8 @@ struct LiveFederationOptions {
   int provider_replicas = 1;
   // Broker mode: also serve the resident web portal (on portal_port).
   bool portal = false;
+  // Give the broker and both security servers a /metrics and /healthz endpoint.
+  bool monitoring = false;
 };
 
 class InProcessBackend;
@@ -116,6 +118,7 @@ class LiveFederation {
   TestCredentials operator_ca, operator_credentials, unregistered_operator, broker_admin_tls;
   TestCredentials configuration_signer;
   int broker_distribution_port = 0, broker_admin_port = 0, portal_port = 0;
+  int broker_monitoring_port = 0, provider_monitoring_port = 0, consumer_monitoring_port = 0;
   std::unique_ptr<Process> broker;
 
   std::unique_ptr<Process> registry, consumer_ss;
