@@ -64,6 +64,20 @@ absl::Status ConsumerSide::AuthenticateCaller(const LocalCaller& caller) const {
   return absl::OkStatus();
 }
 
+absl::Status ConsumerSide::AuthorizeOwner(const LocalCaller& caller) const {
+  if (!caller.tls) return AuthenticateCaller(caller);
+  for (const auto& [subsystem, fingerprints] : settings_.local_clients) {
+    auto id = ParseSubsystemId(subsystem);
+    if (id.ok() && id->member() == settings_.server_id.member() &&
+        fingerprints.count(caller.certificate_sha256) > 0) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "operational data of ", settings_.server_id_text, " is for systems of member ",
+      ToString(settings_.server_id.member()), " only"));
+}
+
 absl::StatusOr<v1::ListClientsResponse> ConsumerSide::ListClients(const LocalCaller& caller) const {
   RENKEI_RETURN_IF_ERROR(AuthenticateCaller(caller));
   std::shared_ptr<const Federation> federation = configuration_.Current();

@@ -89,6 +89,10 @@ class ConsumerSide {
   absl::StatusOr<v1::ListClientsResponse> ListClients(const LocalCaller& caller) const;
   // `client` empty: the provider's methods only. Otherwise the caller must be registered
   // for `client`, and the answer also says which methods `client` may call.
+  // The caller acts for the member that owns this security server: registered for one of its
+  // subsystems (TLS), or any loopback caller in plaintext mode. PERMISSION_DENIED otherwise.
+  absl::Status AuthorizeOwner(const LocalCaller& caller) const;
+
   absl::StatusOr<PreparedDescribe> PrepareDescribe(const LocalCaller& caller,
                                                    const std::string& client,
                                                    const std::string& service) const;

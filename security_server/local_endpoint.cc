@@ -1,5 +1,6 @@
 #include "security_server/local_endpoint.h"
 
+#include "security_server/envelope.h"
 #include "security_server/metadata_service.h"
 
 #include "absl/strings/str_cat.h"
@@ -27,7 +28,8 @@ std::string ChannelTarget(const FederationServer& server) {
 class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
  public:
   LocalCallReactor(grpc::GenericCallbackServerContext* context, LocalEndpoint& endpoint)
-      : context_(context), endpoint_(endpoint), metrics_(endpoint.metrics()) {
+      : context_(context), endpoint_(endpoint), metrics_(endpoint.metrics()),
+        received_at_(absl::Now()) {
     metrics_.in_flight().Add(1);
     StartRead(&request_);
   }
@@ -45,9 +47,11 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     }
     call.caller = CallerOf(*context_);
     call.payload = ByteBufferToString(request_);
+    operational_.set_request_bytes(static_cast<int64_t>(call.payload.size()));
 
     absl::Time started = absl::Now();
     auto prepared = endpoint_.consumer().Prepare(std::move(call));
+    operational_.set_prepare_us(absl::ToInt64Microseconds(absl::Now() - started));
     metrics_.ObserveStage("local_prepare", absl::Now() - started);
     if (!prepared.ok()) {
       metrics_.CountRejection("local", prepared.status().code());
@@ -73,6 +77,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   void OnPeerDone(const grpc::Status& status) {
     const std::string& message_id = prepared_.header.message_id();
     metrics_.ObserveStage("peer_round_trip", absl::Now() - peer_call_started_);
+    operational_.set_peer_round_trip_us(absl::ToInt64Microseconds(absl::Now() - peer_call_started_));
     context_->AddTrailingMetadata(kMessageIdKey, message_id);
     if (!status.ok()) {
       // The provider's security server refused, or could not be reached.
@@ -86,6 +91,8 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     auto answer = endpoint_.consumer().Complete(
         prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_));
     metrics_.ObserveStage("local_complete", absl::Now() - completing);
+    operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing));
+    if (answer.ok()) operational_.set_response_bytes(static_cast<int64_t>(answer->payload.size()));
     if (!answer.ok()) {
       metrics_.CountRejection("local", answer.status().code());
       Refuse(answer.status(), message_id);
@@ -105,10 +112,22 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
   }
 
+  // Counts the finished exchange and keeps its operational record.
   void CountExchange(absl::StatusCode outcome) {
     bool prepared = !prepared_.header.message_id().empty();
-    metrics_.CountExchange("outbound", prepared ? ToString(prepared_.header.client()) : "unverified",
-                           prepared ? ToString(prepared_.header.service()) : "unverified", outcome);
+    const std::string client = prepared ? ToString(prepared_.header.client()) : "unverified";
+    const std::string service = prepared ? ToString(prepared_.header.service()) : "unverified";
+    metrics_.CountExchange("outbound", client, service, outcome);
+    operational_.set_message_id(prepared_.header.message_id());
+    operational_.set_role(v1::OperationalRecord::CONSUMER);
+    *operational_.mutable_received_at() = ToTimestamp(received_at_);
+    operational_.set_client(client);
+    operational_.set_service(service);
+    operational_.set_method(context_->method());
+    operational_.set_outcome(static_cast<int>(outcome));
+    operational_.set_peer_address(context_->peer());
+    operational_.set_total_us(absl::ToInt64Microseconds(absl::Now() - received_at_));
+    endpoint_.operational_log().Record(operational_);
   }
 
   void Refuse(const absl::Status& status, const std::string& message_id) {
@@ -123,6 +142,8 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   grpc::GenericCallbackServerContext* const context_;
   LocalEndpoint& endpoint_;
   ExchangeMetrics& metrics_;
+  const absl::Time received_at_;
+  v1::OperationalRecord operational_;
   absl::Time peer_call_started_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer reply_;
@@ -134,11 +155,13 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
 }  // namespace
 
 LocalEndpoint::LocalEndpoint(const ConsumerSide& consumer, const Settings& settings,
-                             int max_peer_response_bytes, ExchangeMetrics& metrics)
+                             int max_peer_response_bytes, ExchangeMetrics& metrics,
+                             OperationalLog& operational_log)
     : consumer_(consumer),
       settings_(settings),
       max_peer_response_bytes_(max_peer_response_bytes),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      operational_log_(operational_log) {}
 
 grpc::ServerGenericBidiReactor* LocalEndpoint::CreateReactor(
     grpc::GenericCallbackServerContext* context) {

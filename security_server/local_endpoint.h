@@ -15,6 +15,7 @@
 #include "grpcpp/generic/async_generic_service.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/consumer_side.h"
+#include "security_server/operational_log.h"
 #include "security_server/server_metrics.h"
 
 namespace renkei {
@@ -22,7 +23,8 @@ namespace renkei {
 class LocalEndpoint final : public grpc::CallbackGenericService {
  public:
   LocalEndpoint(const ConsumerSide& consumer, const Settings& settings,
-                int max_peer_response_bytes, ExchangeMetrics& metrics);
+                int max_peer_response_bytes, ExchangeMetrics& metrics,
+                OperationalLog& operational_log);
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override;
@@ -33,12 +35,14 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
 
   const ConsumerSide& consumer() const { return consumer_; }
   ExchangeMetrics& metrics() { return metrics_; }
+  OperationalLog& operational_log() { return operational_log_; }
 
  private:
   const ConsumerSide& consumer_;
   const Settings& settings_;
   const int max_peer_response_bytes_;
   ExchangeMetrics& metrics_;
+  OperationalLog& operational_log_;
   absl::Mutex mu_;
   // Keyed by server id, addresses and CA set, so a changed configuration gets a new channel.
   std::map<std::string, std::unique_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);

@@ -58,6 +58,9 @@ class MessageLog final : public ExchangeRecorder {
   // OK while appends work; the write error that stopped them otherwise.
   absl::Status health() const;
 
+  // The database, for the operational log's own key prefix.
+  rocksdb::DB* db() const { return db_.get(); }
+
  private:
   MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies, uint64_t next_sequence,
              std::string last_hash);

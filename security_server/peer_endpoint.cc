@@ -4,6 +4,7 @@
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "security_server/envelope.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "common/grpc_glue.h"
@@ -22,10 +23,11 @@ struct BackendCall {
 }  // namespace
 
 PeerEndpoint::PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
-                           ExchangeMetrics& metrics)
+                           ExchangeMetrics& metrics, OperationalLog& operational_log)
     : provider_(provider),
       max_backend_response_bytes_(max_backend_response_bytes),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      operational_log_(operational_log) {}
 
 grpc::GenericStub& PeerEndpoint::BackendStub(const std::string& address) {
   absl::MutexLock lock(&mu_);
@@ -45,11 +47,22 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
                                                  v1::ExchangeResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Time started = absl::Now();
+  auto operational = std::make_shared<v1::OperationalRecord>();
+  operational->set_role(v1::OperationalRecord::PROVIDER);
+  *operational->mutable_received_at() = ToTimestamp(started);
+  operational->set_peer_address(context->peer());
+  operational->set_request_bytes(static_cast<int64_t>(request->payload().size()));
   auto verified = provider_.Verify(PeerCertificateSha256(context->auth_context()), *request);
   metrics_.ObserveStage("verify", absl::Now() - started);
+  operational->set_verify_us(absl::ToInt64Microseconds(absl::Now() - started));
   if (!verified.ok()) {
     metrics_.CountRejection("peer", verified.status().code());
     metrics_.CountExchange("inbound", "unverified", "unverified", verified.status().code());
+    operational->set_client("unverified");
+    operational->set_service("unverified");
+    operational->set_outcome(static_cast<int>(verified.status().code()));
+    operational->set_total_us(absl::ToInt64Microseconds(absl::Now() - started));
+    operational_log_.Record(*operational);
     Log(LogLevel::kWarning, "peer",
         absl::StrCat("refused request from ", context->peer(), ": ",
                      verified.status().ToString()));
@@ -67,9 +80,12 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
   const absl::Time provider_call_started = absl::Now();
   BackendStub(call->verified.backend_address)
       .UnaryCall(call->context.get(), method, grpc::StubOptions(), &call->request,
-                 &call->response, [this, call, request, response, reactor, method,
-                                   provider_call_started](grpc::Status status) {
+                 &call->response, [this, call, request, response, reactor, method, started,
+                                   provider_call_started, operational](grpc::Status status) {
                    metrics_.ObserveStage("provider_call", absl::Now() - provider_call_started);
+                   operational->set_provider_call_us(
+                       absl::ToInt64Microseconds(absl::Now() - provider_call_started));
+                   const absl::Time answering = absl::Now();
                    metrics_.in_flight().Add(-1);
                    const std::string& message_id = call->verified.header.message_id();
                    const std::string client = ToString(call->verified.header.client());
@@ -82,8 +98,20 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
                    }
                    auto answer = provider_.Answer(call->verified, *request, provider_status,
                                                   ByteBufferToString(call->response));
-                   metrics_.CountExchange("inbound", client, service,
-                                          answer.ok() ? provider_status.code() : answer.status().code());
+                   const absl::StatusCode outcome =
+                       answer.ok() ? provider_status.code() : answer.status().code();
+                   metrics_.CountExchange("inbound", client, service, outcome);
+                   operational->set_message_id(message_id);
+                   operational->set_client(client);
+                   operational->set_service(service);
+                   operational->set_method(method);
+                   operational->set_outcome(static_cast<int>(outcome));
+                   operational->set_answer_us(absl::ToInt64Microseconds(absl::Now() - answering));
+                   if (answer.ok()) {
+                     operational->set_response_bytes(static_cast<int64_t>(answer->payload().size()));
+                   }
+                   operational->set_total_us(absl::ToInt64Microseconds(absl::Now() - started));
+                   operational_log_.Record(*operational);
                    if (!answer.ok()) {
                      Log(LogLevel::kError, "peer", answer.status().ToString(), message_id);
                      reactor->Finish(ToGrpcStatus(answer.status()));

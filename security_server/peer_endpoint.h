@@ -14,6 +14,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/provider_side.h"
+#include "security_server/operational_log.h"
 #include "security_server/server_metrics.h"
 
 namespace renkei {
@@ -22,7 +23,7 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
  public:
   // `max_backend_response_bytes` bounds what a backend may answer.
   PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
-               ExchangeMetrics& metrics);
+               ExchangeMetrics& metrics, OperationalLog& operational_log);
 
   grpc::ServerUnaryReactor* Exchange(grpc::CallbackServerContext* context,
                                      const v1::ExchangeRequest* request,
@@ -37,6 +38,7 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
   const ProviderSide& provider_;
   const int max_backend_response_bytes_;
   ExchangeMetrics& metrics_;
+  OperationalLog& operational_log_;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> backends_ ABSL_GUARDED_BY(mu_);
 };

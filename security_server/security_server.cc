@@ -70,9 +70,17 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
                                                 *s->replay_cache_, *s->message_log_,
                                                 s->metrics_.get());
   const int max_payload = static_cast<int>(federation->max_message_bytes());
+  const int64_t retention_hours = settings_ref.config.operational_data_retention_hours() > 0
+                                      ? settings_ref.config.operational_data_retention_hours()
+                                      : 7 * 24;
+  s->operational_log_ =
+      std::make_unique<OperationalLog>(s->message_log_->db(), absl::Hours(retention_hours));
+  s->operational_service_ = std::make_unique<OperationalService>(*s->consumer_, *s->operational_log_);
   s->local_endpoint_ = std::make_unique<LocalEndpoint>(
-      *s->consumer_, settings_ref, max_payload + kEnvelopeAllowance, *s->metrics_);
-  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload, *s->metrics_);
+      *s->consumer_, settings_ref, max_payload + kEnvelopeAllowance, *s->metrics_,
+      *s->operational_log_);
+  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload, *s->metrics_,
+                                                     *s->operational_log_);
 
   s->metadata_ = std::make_unique<MetadataService>(*s->consumer_, *s->local_endpoint_);
 
@@ -107,6 +115,7 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   }
   grpc::ServerBuilder local_builder;
   local_builder.RegisterService(s->metadata_.get());
+  local_builder.RegisterService(s->operational_service_.get());
   local_builder.RegisterCallbackGenericService(s->local_endpoint_.get());
   local_builder.SetMaxReceiveMessageSize(max_payload);
   auto local_server = Listen(local_builder, "local", settings_ref.config.local().listen_address(),
@@ -157,7 +166,11 @@ absl::Status SecurityServer::Health() const {
 
 void SecurityServer::HealthLoop() {
   bool was_serving = true;
-  while (true) {
+  for (int tick = 0;; ++tick) {
+    if (tick % 600 == 0) {  // every ten minutes: forget operational data past retention
+      absl::Status cleaned = operational_log_->DeleteExpired(clock_.Now());
+      if (!cleaned.ok()) Log(LogLevel::kWarning, "operational", cleaned.ToString());
+    }
     {
       absl::MutexLock lock(&health_mu_);
       if (health_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;

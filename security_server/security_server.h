@@ -16,6 +16,8 @@
 #include "security_server/local_endpoint.h"
 #include "security_server/message_log.h"
 #include "security_server/metadata_service.h"
+#include "security_server/operational_log.h"
+#include "security_server/operational_service.h"
 #include "security_server/outbox_shipper.h"
 #include "security_server/server_metrics.h"
 #include "common/metrics.h"
@@ -55,6 +57,8 @@ class SecurityServer {
   std::unique_ptr<LocalEndpoint> local_endpoint_;
   std::unique_ptr<PeerEndpoint> peer_endpoint_;
   std::unique_ptr<MetadataService> metadata_;
+  std::unique_ptr<OperationalLog> operational_log_;
+  std::unique_ptr<OperationalService> operational_service_;
   std::unique_ptr<OutboxShipper> shipper_;
   MetricsRegistry metrics_registry_;
   std::unique_ptr<ExchangeMetrics> metrics_;

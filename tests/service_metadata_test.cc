@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "protos/reflection/server_reflection.grpc.pb.h"
 #include "renkei/v1/metadata.grpc.pb.h"
+#include "renkei/v1/operational.grpc.pb.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -111,6 +112,60 @@ TEST_F(ServiceMetadataTest, CallersMayAskOnlyAsTheirOwnSubsystem) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   status = Methods(federation_->allowance_client, "", "JP/MUNI", false, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceMetadataTest, OwnersFetchOperationalDataOfTheirServer) {
+  absl::Time before = absl::Now();
+  {
+    grpc::ClientContext context;
+    LiveFederation::AddRenkeiMetadata(context, kAllowance, kRegistry, "131016-0001");
+    municipal::v1::GetResidentRequest request;
+    request.set_resident_code("131016-0001");
+    municipal::v1::GetResidentResponse response;
+    ASSERT_TRUE(federation_->LocalRegistry(federation_->allowance_client)
+                    ->GetResident(&context, request, &response).ok());
+  }
+  v1::OperationalDataRequest request;
+  request.mutable_from()->set_seconds(absl::ToUnixSeconds(before) - 1);
+
+  // The consumer's server, asked by a system of its own member.
+  auto consumer = v1::OperationalMonitoring::NewStub(
+      federation_->LocalChannel(federation_->pension_client));
+  grpc::ClientContext consumer_context;
+  v1::OperationalDataResponse consumer_data;
+  ASSERT_TRUE(consumer->GetOperationalData(&consumer_context, request, &consumer_data).ok());
+  ASSERT_GE(consumer_data.records_size(), 1);
+  const v1::OperationalRecord& out = *consumer_data.records().rbegin();
+  EXPECT_EQ(out.role(), v1::OperationalRecord::CONSUMER);
+  EXPECT_EQ(out.client(), kAllowance);
+  EXPECT_EQ(out.service(), kRegistry);
+  EXPECT_EQ(out.method(), kGetResident);
+  EXPECT_EQ(out.outcome(), 0);
+  EXPECT_GT(out.peer_round_trip_us(), 0);
+  EXPECT_GE(out.total_us(), out.peer_round_trip_us());
+  EXPECT_GT(out.response_bytes(), 0);
+
+  // The provider's server (plaintext loopback endpoint) has the inbound side.
+  auto provider = v1::OperationalMonitoring::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", federation_->provider_local_port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext provider_context;
+  v1::OperationalDataResponse provider_data;
+  ASSERT_TRUE(provider->GetOperationalData(&provider_context, request, &provider_data).ok());
+  ASSERT_GE(provider_data.records_size(), 1);
+  const v1::OperationalRecord& in = *provider_data.records().rbegin();
+  EXPECT_EQ(in.role(), v1::OperationalRecord::PROVIDER);
+  EXPECT_EQ(in.message_id(), out.message_id());
+  EXPECT_GT(in.verify_us(), 0);
+  EXPECT_GT(in.provider_call_us(), 0);
+  EXPECT_GT(in.answer_us(), 0);
+
+  // Not for systems outside the owner's member.
+  grpc::ClientContext stranger_context;
+  v1::OperationalDataResponse denied;
+  EXPECT_EQ(v1::OperationalMonitoring::NewStub(federation_->LocalChannel(federation_->stranger_client))
+                ->GetOperationalData(&stranger_context, request, &denied)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(ServiceMetadataTest, EveryServerAnswersReflection) {
