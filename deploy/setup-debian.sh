@@ -10,7 +10,7 @@ PACKAGES=(
   librocksdb-dev libabsl-dev libssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf
-  chromium prometheus
+  chromium prometheus curl
 )
 # Node.js for the browser test (any packaged Node.js >= 18 will do).
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/files.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -86,6 +88,28 @@ TEST(Monitoring, PromtoolAcceptsEveryServersMetricsAndTheAlertRules) {
   int exit = RunShell(absl::StrCat("promtool check rules ", Runfile("deploy/prometheus/alerts.yml")),
                       d + "rules.promtool");
   EXPECT_TRUE(WIFEXITED(exit) && WEXITSTATUS(exit) == 0) << ReadAll(d + "rules.promtool");
+}
+
+// Every PromQL expression of the Grafana dashboard, checked by promtool as a rule expression.
+TEST(Monitoring, DashboardQueriesAreValidPromQL) {
+  auto json = ReadFile(Runfile("deploy/grafana/renkei-dashboard.json"));
+  ASSERT_TRUE(json.ok());
+  google::protobuf::Struct dashboard;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &dashboard).ok());
+  std::string rules = "groups:\n  - name: dashboard\n    rules:\n";
+  int count = 0;
+  for (const auto& panel : dashboard.fields().at("panels").list_value().values()) {
+    for (const auto& target : panel.struct_value().fields().at("targets").list_value().values()) {
+      std::string expr = target.struct_value().fields().at("expr").string_value();
+      expr = absl::StrReplaceAll(expr, {{"\\", "\\\\"}, {"\"", "\\\""}});
+      absl::StrAppend(&rules, "      - alert: Panel", ++count, "\n        expr: \"", expr, "\"\n");
+    }
+  }
+  ASSERT_GT(count, 10);
+  const std::string dir = ScratchDirectory("dashboard");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/rules.yml", rules, 0644).ok());
+  int exit = RunShell("promtool check rules " + dir + "/rules.yml", dir + "/promtool.log");
+  EXPECT_TRUE(WIFEXITED(exit) && WEXITSTATUS(exit) == 0) << ReadAll(dir + "/promtool.log") << rules;
 }
 
 // The first sample value of a Prometheus query result, or -1.

@@ -7,7 +7,8 @@
 # usage: deploy/demo/run.sh [--keep-running]
 #   Builds with Bazel, writes everything under .demo/ in the repository, and uses 127.0.0.1
 #   ports 7001/7002 (broker distribution/admin), 7080 (resident portal), 7101 (registry),
-#   7110/7111 (Chiyoda security server local/peer), 7200/7201 (MHLW's).
+#   7110/7111 (Chiyoda security server local/peer), 7200/7201 (MHLW's), and 7009/7119/7209
+#   for /metrics and /healthz (deploy/prometheus/prometheus.yml scrapes exactly these).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -71,6 +72,7 @@ ledger_directory: "ledger"
 pseudonym_pepper_file: "../pki/pepper"
 tree_head_interval_seconds: 1
 portal_listen_address: "127.0.0.1:7080"
+monitoring_listen_address: "127.0.0.1:7009"
 CONF
 "$BIN/broker/renkei-broker" --config "$DEMO/broker/broker.textproto" 2>"$DEMO/logs/broker.log" &
 PIDS+=($!)
@@ -122,6 +124,7 @@ access_rights {
 }
 message_log { directory: "message-log" }
 pseudonym_pepper_file: "../pki/pepper"
+monitoring_listen_address: "127.0.0.1:7119"
 CONF
 cat > "$DEMO/mhlw/security-server.textproto" <<CONF
 server_id: "JP/GOV/MHLW/ss1"
@@ -137,6 +140,7 @@ signing_keys { member: "JP/GOV/MHLW" certificate_file: "signing.pem" key_file: "
 local_clients { subsystem: "JP/GOV/MHLW/child-allowance" }
 local_clients { subsystem: "JP/GOV/MHLW/pension" }
 message_log { directory: "message-log" store_bodies: true }
+monitoring_listen_address: "127.0.0.1:7209"
 CONF
 
 step "Starting the resident registry and both security servers (from the broker's anchor)"
@@ -174,6 +178,12 @@ $CTL audit verify --broker 127.0.0.1:7001 --anchor "$DEMO/broker/anchor.textprot
 
 step "The broker's admin log (who changed the registry, and when)"
 reg log --limit 5
+
+step "What operators see: health and metrics (Prometheus text format)"
+for port in 7009 7119 7209; do
+  printf '127.0.0.1:%s/healthz  %s\n' "$port" "$(curl -s "http://127.0.0.1:$port/healthz" 2>/dev/null || echo unreachable)"
+done
+curl -s http://127.0.0.1:7119/metrics 2>/dev/null | grep -E '^renkei_security_server_(exchanges_total|outbox_records|configuration_version)' || true
 
 step "What the security servers logged (JSON lines on stderr)"
 grep -h '"component":"\(peer\|local\)"' "$DEMO/logs/chiyoda-ss.log" "$DEMO/logs/mhlw-ss.log" || true
