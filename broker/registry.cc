@@ -151,6 +151,35 @@ absl::Status AddTrustedCa(v1::GlobalConfiguration& c, const std::string& pem) {
   return absl::OkStatus();
 }
 
+absl::Status RemoveSigningCertificate(v1::GlobalConfiguration& c,
+                                      const v1::RegistryChange::RemoveSigningCertificate& remove) {
+  v1::Member* member = FindMember(c, remove.member());
+  if (member == nullptr) return absl::NotFoundError(absl::StrCat("no member ", remove.member()));
+  auto* fingerprints = member->mutable_signing_certificate_sha256();
+  auto size = fingerprints->size();
+  RemoveIf(fingerprints, [&](const std::string& f) { return f == remove.certificate_sha256(); });
+  if (fingerprints->size() == size) {
+    return absl::NotFoundError(absl::StrCat("certificate ", remove.certificate_sha256(),
+                                            " is not registered for ", remove.member()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoveTrustedCa(v1::GlobalConfiguration& c, const std::string& fingerprint) {
+  auto size = c.trusted_ca_pem().size();
+  RemoveIf(c.mutable_trusted_ca_pem(), [&](const std::string& pem) {
+    auto ca = Certificate::FromPem(pem);
+    return ca.ok() && ca->fingerprint() == fingerprint;
+  });
+  if (c.trusted_ca_pem().size() == size) {
+    return absl::NotFoundError(absl::StrCat("CA ", fingerprint, " is not trusted"));
+  }
+  if (c.trusted_ca_pem().empty()) {
+    return absl::FailedPreconditionError("the last trusted CA cannot be removed");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Revoke(v1::GlobalConfiguration& c, const std::string& fingerprint) {
   for (const std::string& existing : c.revoked_certificate_sha256()) {
     if (existing == fingerprint) {
@@ -177,6 +206,10 @@ absl::Status Apply(v1::GlobalConfiguration& c, const v1::RegistryChange& change)
     case v1::RegistryChange::kAddTrustedCa: return AddTrustedCa(c, change.add_trusted_ca().certificate_pem());
     case v1::RegistryChange::kRevokeCertificate:
       return Revoke(c, change.revoke_certificate().certificate_sha256());
+    case v1::RegistryChange::kRemoveSigningCertificate:
+      return RemoveSigningCertificate(c, change.remove_signing_certificate());
+    case v1::RegistryChange::kRemoveTrustedCa:
+      return RemoveTrustedCa(c, change.remove_trusted_ca().certificate_sha256());
     case v1::RegistryChange::CHANGE_NOT_SET: break;
   }
   return absl::InvalidArgumentError("empty registry change");

@@ -110,6 +110,20 @@ TEST_F(RegistryTest, SigningCertificateMustChainToATrustedCa) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RegistryTest, RemovesSigningCertificatesAndCas) {
+  std::string fingerprint = pki_.consumer_signer.certificate.fingerprint();
+  auto next = Apply(R"(remove_signing_certificate { member: "JP/GOV/MHLW" certificate_sha256: ")" +
+                    fingerprint + "\" }");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_TRUE(next->members(0).signing_certificate_sha256().empty());
+  EXPECT_EQ(StatusOf(R"(remove_signing_certificate { member: "JP/GOV/MHLW" certificate_sha256: ")" +
+                     std::string(64, '0') + "\" }").code(),
+            absl::StatusCode::kNotFound);
+  absl::Status last_ca = StatusOf(R"(remove_trusted_ca { certificate_sha256: ")" +
+                                  pki_.ca.certificate.fingerprint() + "\" }");
+  EXPECT_EQ(last_ca.code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(RegistryTest, RevocationIsRecordedOnce) {
   std::string text = R"(revoke_certificate { certificate_sha256: ")" +
                      pki_.consumer_signer.certificate.fingerprint() + "\" }";

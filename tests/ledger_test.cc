@@ -12,6 +12,7 @@
 #include "common/pseudonym.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "security_server/envelope.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -200,6 +201,36 @@ TEST(Ledger, RecordsWaitInTheOutboxWhileTheBrokerIsDownThenAllArrive) {
   for (const auto& record : history->records) recorded.insert(record.message_id());
   EXPECT_EQ(recorded, received);
   EXPECT_EQ(history->verified, static_cast<int>(received.size()));
+}
+
+TEST(Ledger, AServerMayAppendOnlyRecordsOfServicesItsMemberProvides) {
+  LiveFederation federation("ledger_provider_only", LedgerOptions());
+  ASSERT_TRUE(federation.Start());
+  auto ledger = v1::Ledger::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", federation.broker_distribution_port),
+      grpc::InsecureChannelCredentials()));
+  v1::RecordBatch batch;
+  v1::AccessRecord* record = batch.add_records();
+  record->set_message_id("forged-0001");
+  record->set_client(kAllowance);
+  record->set_service(kRegistry);
+  record->set_recorded_by(TestFederation::kProviderServer);
+  record->add_subject_pseudonyms(Pseudonymizer::FromHex(kPepperHex)->Pseudonym("131016-0001"));
+  auto append = [&](const SigningIdentity& signer) {
+    grpc::ClientContext context;
+    v1::AppendRecordsResponse response;
+    return ledger->AppendRecords(&context, *SignHeader(batch.SerializeAsString(), signer), &response);
+  };
+  // The consumer's member signs a record claiming the provider's service: refused.
+  grpc::Status status = append(federation.pki.consumer_signer);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("may not append a record of service"));
+  // Signed by a key the registry does not know: refused too.
+  SigningIdentity stranger = federation.pki.provider_signer;
+  stranger.key = PrivateKey::GenerateP256();
+  EXPECT_EQ(append(stranger).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // The provider's member may.
+  EXPECT_TRUE(append(federation.pki.provider_signer).ok());
 }
 
 // kill -9 of the provider's security server and of the broker at random moments under

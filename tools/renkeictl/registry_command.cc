@@ -33,6 +33,8 @@ Commands:
   put-server           --id MEMBER/SERVER --address A[,B...] --auth-cert FILE [--provides S1,S2]
   remove-server        --id ID
   add-signing-cert     --member ID --cert FILE
+  remove-signing-cert  --member ID (--cert FILE | --sha256 HEX)
+  remove-ca            --cert FILE | --sha256 HEX
   revoke               --cert FILE | --sha256 HEX
   enroll-resident      --resident-id ID --public-key FILE (a resident's sign-in key)
   show                 print the current registry (text format)
@@ -71,6 +73,12 @@ const std::map<std::string, CommandSpec>& Commands() {
         with({"member", "cert"}), {}}},
       {"revoke", {"usage: renkeictl registry revoke (--cert FILE | --sha256 HEX)" RENKEI_CONNECTION_FLAGS,
                   with({}), {"cert", "sha256"}}},
+      {"remove-signing-cert",
+       {"usage: renkeictl registry remove-signing-cert --member ID (--cert FILE | --sha256 HEX)"
+        RENKEI_CONNECTION_FLAGS,
+        with({"member"}), {"cert", "sha256"}}},
+      {"remove-ca", {"usage: renkeictl registry remove-ca (--cert FILE | --sha256 HEX)" RENKEI_CONNECTION_FLAGS,
+                     with({}), {"cert", "sha256"}}},
       {"enroll-resident",
        {"usage: renkeictl registry enroll-resident --resident-id ID --public-key FILE\n"
         "Binds the resident's public key (renkeictl pki create-resident-key) to their id."
@@ -151,7 +159,7 @@ absl::StatusOr<v1::RegistryChange> BuildChange(const std::string& command, Flags
     if (!pem.ok()) return pem.status();
     change.mutable_add_signing_certificate()->set_member(flags["member"]);
     change.mutable_add_signing_certificate()->set_certificate_pem(*pem);
-  } else if (command == "revoke") {
+  } else if (command == "revoke" || command == "remove-signing-cert" || command == "remove-ca") {
     if (flags.count("cert") == flags.count("sha256")) {
       return absl::InvalidArgumentError("give exactly one of --cert and --sha256");
     }
@@ -161,7 +169,14 @@ absl::StatusOr<v1::RegistryChange> BuildChange(const std::string& command, Flags
       if (!certificate.ok()) return certificate.status();
       fingerprint = certificate->fingerprint();
     }
-    change.mutable_revoke_certificate()->set_certificate_sha256(fingerprint);
+    if (command == "revoke") {
+      change.mutable_revoke_certificate()->set_certificate_sha256(fingerprint);
+    } else if (command == "remove-ca") {
+      change.mutable_remove_trusted_ca()->set_certificate_sha256(fingerprint);
+    } else {
+      change.mutable_remove_signing_certificate()->set_member(flags["member"]);
+      change.mutable_remove_signing_certificate()->set_certificate_sha256(fingerprint);
+    }
   }
   return change;
 }
