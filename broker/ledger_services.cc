@@ -6,7 +6,7 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 namespace renkei {
 namespace {

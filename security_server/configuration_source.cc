@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/text_proto.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 namespace renkei {
 

@@ -1,6 +1,6 @@
 #include "security_server/local_endpoint.h"
 
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 #include "security_server/metadata_service.h"
 
 #include "absl/strings/str_cat.h"

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "gtest/gtest.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 namespace renkei {
 namespace {

@@ -1,7 +1,7 @@
 #include "security_server/operational_service.h"
 
 #include "common/grpc_status.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 #include "security_server/metadata_service.h"
 
 namespace renkei {

@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 namespace renkei {
 namespace {

@@ -4,7 +4,7 @@
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
 #include "common/log.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "common/grpc_glue.h"

@@ -8,7 +8,7 @@
 #include "common/identifiers.h"
 #include "common/status_macros.h"
 #include "security_server/access_rights.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 namespace renkei {
 

@@ -15,7 +15,7 @@
 #include "renkei/v1/config.pb.h"
 #include "renkei/v1/identifiers.pb.h"
 #include "security_server/access_rights.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 namespace renkei {
 

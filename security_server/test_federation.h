@@ -8,7 +8,7 @@
 
 #include "common/certificates.h"
 #include "renkei/v1/config.pb.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 #include "common/federation.h"
 
 namespace renkei {

@@ -12,7 +12,7 @@
 #include "common/pseudonym.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {

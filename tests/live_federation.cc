@@ -13,7 +13,7 @@
 #include "common/identifiers.h"
 #include "google/protobuf/text_format.h"
 #include "renkei/v1/config.pb.h"
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 #include "tools/renkeictl/pki.h"
 
 namespace renkei::testing {

@@ -1,4 +1,4 @@
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 #include "gtest/gtest.h"
 #include "security_server/test_federation.h"

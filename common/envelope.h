@@ -3,8 +3,8 @@
 // The signature covers the exact header bytes that travel. Verification never parses the
 // header before its signature has verified. Thread-safe (pure functions over immutable
 // inputs).
-#ifndef RENKEI_SECURITY_SERVER_ENVELOPE_H_
-#define RENKEI_SECURITY_SERVER_ENVELOPE_H_
+#ifndef RENKEI_COMMON_ENVELOPE_H_
+#define RENKEI_COMMON_ENVELOPE_H_
 
 #include <string>
 
@@ -45,4 +45,4 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp);
 
 }  // namespace renkei
 
-#endif  // RENKEI_SECURITY_SERVER_ENVELOPE_H_
+#endif  // RENKEI_COMMON_ENVELOPE_H_

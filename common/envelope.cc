@@ -1,4 +1,4 @@
-#include "security_server/envelope.h"
+#include "common/envelope.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
