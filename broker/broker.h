@@ -59,6 +59,7 @@ class Broker {
   bool shut_down_ = false;
   std::unique_ptr<DistributionService> distribution_;
   std::unique_ptr<AdminService> admin_;
+  // Declared last, so destroyed first: nothing above may go while a server could call it.
   std::unique_ptr<grpc::Server> distribution_server_;
   std::unique_ptr<grpc::Server> admin_server_;
 };

@@ -67,6 +67,7 @@ class SecurityServer {
   bool stopping_ ABSL_GUARDED_BY(health_mu_) = false;
   std::thread health_thread_;
   bool shut_down_ = false;
+  // Declared last, so destroyed first: nothing above may go while a server could call it.
   std::unique_ptr<grpc::Server> local_server_;
   std::unique_ptr<grpc::Server> peer_server_;
 };
