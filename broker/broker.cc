@@ -138,6 +138,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   RENKEI_ASSIGN_OR_RETURN(b->admin_server_,
                           Listen({b->admin_.get()}, "admin", c.admin_listen_address(),
                                  grpc::SslServerCredentials(tls)));
+  b->UpdateHealth();
   MetricsRegistry& r = b->metrics_registry_;
   Broker* broker = b.get();
   r.AddComputedGauge("renkei_broker_ledger_records", "Access records in the ledger.",
@@ -170,7 +171,25 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   return b;
 }
 
-absl::Status Broker::Health() {
+absl::Status Broker::Health() const {
+  absl::MutexLock lock(&mu_);
+  return health_;
+}
+
+void Broker::UpdateHealth() {
+  absl::Status health = CheckHealth();
+  {
+    absl::MutexLock lock(&mu_);
+    health_ = health;
+  }
+  for (grpc::Server* server : {distribution_server_.get(), admin_server_.get()}) {
+    if (server && server->GetHealthCheckService()) {
+      server->GetHealthCheckService()->SetServingStatus(health.ok());
+    }
+  }
+}
+
+absl::Status Broker::CheckHealth() {
   std::vector<std::string> problems;
   absl::Status writable = ledger_->CheckWritable();
   if (!writable.ok()) problems.push_back(absl::StrCat("ledger store: ", writable.message()));
@@ -196,12 +215,7 @@ void Broker::Housekeeping(absl::Duration interval) {
       if (!head.ok()) Log(LogLevel::kError, "ledger", head.status().ToString());
       next_tree_head = absl::Now() + interval;
     }
-    bool serving = Health().ok();
-    for (grpc::Server* server : {distribution_server_.get(), admin_server_.get()}) {
-      if (server && server->GetHealthCheckService()) {
-        server->GetHealthCheckService()->SetServingStatus(serving);
-      }
-    }
+    UpdateHealth();
   }
 }
 

@@ -31,13 +31,15 @@ class Broker {
   void Shutdown(absl::Duration grace);
 
   // OK when serving; otherwise every failing check (ledger store not writable, the
-  // configuration-signing key unusable).
-  absl::Status Health();
+  // configuration-signing key unusable). Checked once a second; this is the latest result.
+  absl::Status Health() const;
 
  private:
   Broker() = default;
   // Signs tree heads at the configured interval and keeps gRPC health current.
   void Housekeeping(absl::Duration interval);
+  absl::Status CheckHealth();
+  void UpdateHealth();
 
   v1::BrokerConfig config_;
   RealClock clock_;
@@ -53,8 +55,9 @@ class Broker {
   std::unique_ptr<MonitoringServer> monitoring_;
   std::unique_ptr<PrivateKey> health_probe_key_;
   std::unique_ptr<Certificate> health_probe_certificate_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status health_ ABSL_GUARDED_BY(mu_);
   std::thread housekeeping_;
   bool shut_down_ = false;
   std::unique_ptr<DistributionService> distribution_;

@@ -98,13 +98,6 @@ std::string Certificate::Pem() const {
   return BioContents(bio.get());
 }
 
-std::string Certificate::SubjectCommonName() const {
-  char name[256] = {0};
-  X509_NAME_get_text_by_NID(X509_get_subject_name(x509_.get()), NID_commonName, name,
-                            sizeof(name));
-  return name;
-}
-
 bool Certificate::HasP256Key() const { return IsP256(X509_get0_pubkey(x509_.get())); }
 
 bool Certificate::VerifySignature(absl::string_view data, absl::string_view signature) const {

@@ -25,7 +25,6 @@ class Certificate {
   std::string Pem() const;
   // Lowercase hex SHA-256 of the DER: how the configuration names certificates.
   const std::string& fingerprint() const { return fingerprint_; }
-  std::string SubjectCommonName() const;
   X509* get() const { return x509_.get(); }
 
   // True when the key is ECDSA over P-256 (the only algorithm the federation signs with).

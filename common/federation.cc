@@ -150,11 +150,6 @@ bool Federation::HasSubsystem(const v1::SubsystemId& subsystem) const {
   return subsystems_.count(ToString(subsystem)) > 0;
 }
 
-std::string Federation::MemberName(const v1::MemberId& member) const {
-  auto it = members_.find(ToString(member));
-  return it == members_.end() ? "" : it->second->name();
-}
-
 bool Federation::IsRegisteredSigningCertificate(const v1::MemberId& member,
                                                 const std::string& fingerprint) const {
   return signing_certificates_.count({ToString(member), fingerprint}) > 0;

@@ -33,6 +33,9 @@ class Federation {
   // INVALID_ARGUMENT naming the first problem otherwise.
   static absl::StatusOr<std::shared_ptr<const Federation>> Create(
       v1::GlobalConfiguration configuration);
+  // The indexes point into the owned configuration: never copied.
+  Federation(const Federation&) = delete;
+  Federation& operator=(const Federation&) = delete;
 
   const v1::GlobalConfiguration& configuration() const { return configuration_; }
   const TrustStore& trust() const { return trust_; }
@@ -43,7 +46,6 @@ class Federation {
 
   bool HasMember(const v1::MemberId& member) const;
   bool HasSubsystem(const v1::SubsystemId& subsystem) const;
-  std::string MemberName(const v1::MemberId& member) const;
   bool IsRegisteredSigningCertificate(const v1::MemberId& member,
                                       const std::string& fingerprint) const;
   bool IsRevoked(const std::string& fingerprint) const;

@@ -25,7 +25,6 @@ TEST(Federation, IndexesAValidConfiguration) {
             TestFederation::kProviderServer);
   EXPECT_EQ(federation->ServerByAuthenticationCertificate(std::string(64, '0')), nullptr);
   EXPECT_TRUE(federation->HasSubsystem(service));
-  EXPECT_EQ(federation->MemberName(service.member()), "千代田区");
   EXPECT_EQ(federation->max_message_bytes(), 4 << 20);
   EXPECT_EQ(federation->max_clock_skew(), absl::Seconds(60));
 }

@@ -1,7 +1,7 @@
 // ConfigurationSource: where a security server gets the federation's global configuration.
 //
-// This release reads it from a file at start (FileConfigurationSource); the broker-following
-// source of the next release implements the same interface. Implementations are thread-safe;
+// BrokerConfigurationSource follows the broker's signed configuration; FileConfigurationSource
+// reads a fixed file at start (development, tests). Implementations are thread-safe;
 // Current() is called on every exchange and must be cheap.
 #ifndef RENKEI_SECURITY_SERVER_CONFIGURATION_SOURCE_H_
 #define RENKEI_SECURITY_SERVER_CONFIGURATION_SOURCE_H_

@@ -124,6 +124,7 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   s->local_server_ = *std::move(local_server);
   s->shipper_ = std::make_unique<OutboxShipper>(*s->message_log_, *s->configuration_, settings_ref);
   s->shipper_->Start();
+  s->UpdateHealth();
   s->RegisterComputedMetrics();
   if (!settings_ref.config.monitoring_listen_address().empty()) {
     s->monitoring_ = std::make_unique<MonitoringServer>(s->metrics_registry_,
@@ -139,6 +140,30 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
 }
 
 absl::Status SecurityServer::Health() const {
+  absl::MutexLock lock(&health_mu_);
+  return health_;
+}
+
+void SecurityServer::UpdateHealth() {
+  absl::Status health = CheckHealth();
+  bool changed;
+  {
+    absl::MutexLock lock(&health_mu_);
+    changed = health.ok() != health_.ok();
+    health_ = health;
+  }
+  for (grpc::Server* server : {local_server_.get(), peer_server_.get()}) {
+    if (server && server->GetHealthCheckService()) {
+      server->GetHealthCheckService()->SetServingStatus(health.ok());
+    }
+  }
+  if (changed) {
+    Log(health.ok() ? LogLevel::kInfo : LogLevel::kError, "health",
+        health.ok() ? "serving again" : absl::StrCat("NOT_SERVING: ", health.message()));
+  }
+}
+
+absl::Status SecurityServer::CheckHealth() const {
   std::vector<std::string> problems;
   absl::Status expiry = CheckNotExpired(*configuration_->Current(), clock_.Now());
   if (!expiry.ok()) problems.push_back(std::string(expiry.message()));
@@ -165,7 +190,6 @@ absl::Status SecurityServer::Health() const {
 }
 
 void SecurityServer::HealthLoop() {
-  bool was_serving = true;
   for (int tick = 0;; ++tick) {
     if (tick % 600 == 0) {  // every ten minutes: forget operational data past retention
       absl::Status cleaned = operational_log_->DeleteExpired(clock_.Now());
@@ -175,17 +199,7 @@ void SecurityServer::HealthLoop() {
       absl::MutexLock lock(&health_mu_);
       if (health_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
     }
-    absl::Status health = Health();
-    for (grpc::Server* server : {local_server_.get(), peer_server_.get()}) {
-      if (server && server->GetHealthCheckService()) {
-        server->GetHealthCheckService()->SetServingStatus(health.ok());
-      }
-    }
-    if (health.ok() != was_serving) {
-      Log(health.ok() ? LogLevel::kInfo : LogLevel::kError, "health",
-          health.ok() ? "serving again" : absl::StrCat("NOT_SERVING: ", health.message()));
-      was_serving = health.ok();
-    }
+    UpdateHealth();
   }
 }
 

@@ -39,13 +39,16 @@ class SecurityServer {
   void Shutdown(absl::Duration grace);
 
   // OK when serving; otherwise every failing check: configuration expired, a signing key
-  // unusable, the message log not writable, the outbox stuck.
+  // unusable, the message log not writable, the outbox stuck. Checked once a second; this is
+  // the latest result (what /healthz, the healthy gauge and gRPC health report).
   absl::Status Health() const;
 
  private:
   SecurityServer() = default;
   void RegisterComputedMetrics();
   void HealthLoop();
+  absl::Status CheckHealth() const;
+  void UpdateHealth();
 
   std::unique_ptr<const Settings> settings_;
   RealClock clock_;
@@ -63,8 +66,9 @@ class SecurityServer {
   MetricsRegistry metrics_registry_;
   std::unique_ptr<ExchangeMetrics> metrics_;
   std::unique_ptr<MonitoringServer> monitoring_;
-  absl::Mutex health_mu_;
+  mutable absl::Mutex health_mu_;
   bool stopping_ ABSL_GUARDED_BY(health_mu_) = false;
+  absl::Status health_ ABSL_GUARDED_BY(health_mu_);
   std::thread health_thread_;
   bool shut_down_ = false;
   // Declared last, so destroyed first: nothing above may go while a server could call it.
