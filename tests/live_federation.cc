@@ -91,7 +91,7 @@ void WriteCredentials(const std::string& prefix, const TestCredentials& credenti
   WriteOrDie(prefix + ".key", credentials.key.Pem(), 0600);
 }
 
-TestCredentials IssueLocalTls(const TestFederation& pki, const std::string& name,
+TestCredentials IssueLocalTls(const std::string& name,
                               const TestCredentials& ca) {
   PrivateKey key = PrivateKey::GenerateP256();
   CertificateRequest request;
@@ -111,15 +111,15 @@ LiveFederation::LiveFederation(const std::string& name, LiveFederationOptions op
       rogue_ca(pki.MakeCa("Rogue CA")),
       rogue_auth(pki.IssueAuthentication(TestFederation::kConsumerServer, rogue_ca)),
       local_ca(pki.MakeCa("MHLW local CA")),
-      local_server(IssueLocalTls(pki, "mhlw-ss1-local", local_ca)),
-      allowance_client(IssueLocalTls(pki, "child-allowance-system", local_ca)),
-      pension_client(IssueLocalTls(pki, "pension-system", local_ca)),
-      stranger_client(IssueLocalTls(pki, "unregistered-system", local_ca)),
+      local_server(IssueLocalTls("mhlw-ss1-local", local_ca)),
+      allowance_client(IssueLocalTls("child-allowance-system", local_ca)),
+      pension_client(IssueLocalTls("pension-system", local_ca)),
+      stranger_client(IssueLocalTls("unregistered-system", local_ca)),
       directory(ScratchDirectory(name)),
       operator_ca(pki.MakeCa("Operators CA")),
-      operator_credentials(IssueLocalTls(pki, "operator tanaka", operator_ca)),
-      unregistered_operator(IssueLocalTls(pki, "operator without registration", operator_ca)),
-      broker_admin_tls(IssueLocalTls(pki, "broker admin", operator_ca)),
+      operator_credentials(IssueLocalTls("operator tanaka", operator_ca)),
+      unregistered_operator(IssueLocalTls("operator without registration", operator_ca)),
+      broker_admin_tls(IssueLocalTls("broker admin", operator_ca)),
       configuration_signer(pki.IssueSigning("JP/BROKER/configuration", pki.ca)),
       options_(options) {}
 
