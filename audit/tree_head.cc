@@ -3,14 +3,15 @@
 #include "absl/status/status.h"
 #include "audit/merkle.h"
 #include "common/storage_helpers.h"
+#include "common/typed_signature.h"
 
 namespace renkei::audit {
 std::string TreeHeadSigningInput(uint64_t size, int64_t timestamp_ms, absl::string_view root) {
-  std::string input = "renkei-tree-head-v1";
-  AppendBigEndian64(input, size);
-  AppendBigEndian64(input, static_cast<uint64_t>(timestamp_ms));
-  input.append(root.data(), root.size());
-  return input;
+  std::string fields;
+  AppendBigEndian64(fields, size);
+  AppendBigEndian64(fields, static_cast<uint64_t>(timestamp_ms));
+  fields.append(root.data(), root.size());
+  return SigningInput(SignedType::kTreeHead, fields);
 }
 
 absl::StatusOr<v1::SignedTreeHead> SignTreeHead(uint64_t size, int64_t timestamp_ms,

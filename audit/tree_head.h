@@ -1,7 +1,8 @@
 // Signed tree heads: the ledger's signed statement "the log had `size` entries with this
 // root at this time". The signature covers a fixed byte layout that any verifier, a browser
 // included, can rebuild without protobuf:
-//   "renkei-tree-head-v1" || size (u64 BE) || timestamp_ms (u64 BE) || root hash (32 bytes)
+//   "renkei/v1 tree-head" || 0x00 || size (u64 BE) || timestamp_ms (u64 BE) || root (32 bytes)
+// (the typed-signature context of common/typed_signature.h, then the fields).
 // Thread-safe (pure functions).
 #ifndef RENKEI_AUDIT_TREE_HEAD_H_
 #define RENKEI_AUDIT_TREE_HEAD_H_

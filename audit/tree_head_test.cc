@@ -29,10 +29,10 @@ TEST(TreeHead, SignedHeadVerifiesAndAnyChangeBreaksIt) {
 
 TEST(TreeHead, SigningInputHasAFixedLayout) {
   std::string input = TreeHeadSigningInput(1, 2, std::string(32, '\x01'));
-  EXPECT_EQ(input.size(), 19u + 8u + 8u + 32u);
-  EXPECT_EQ(input.substr(0, 19), "renkei-tree-head-v1");
-  EXPECT_EQ(input.substr(19, 8), std::string("\0\0\0\0\0\0\0\1", 8));
-  EXPECT_EQ(input.substr(27, 8), std::string("\0\0\0\0\0\0\0\2", 8));
+  EXPECT_EQ(input.size(), 20u + 8u + 8u + 32u);
+  EXPECT_EQ(input.substr(0, 20), std::string("renkei/v1 tree-head\0", 20));
+  EXPECT_EQ(input.substr(20, 8), std::string("\0\0\0\0\0\0\0\1", 8));
+  EXPECT_EQ(input.substr(28, 8), std::string("\0\0\0\0\0\0\0\2", 8));
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 #include "broker/access_ledger.h"
 
-#include <set>
+#include <map>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "audit/tree_head.h"
+#include "common/envelope.h"
 #include "common/identifiers.h"
 #include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
@@ -14,7 +18,7 @@ namespace renkei {
 namespace {
 
 // Key prefixes beside the Merkle log's own ('E', 'N', 'S').
-constexpr char kIdPrefix = 'I';       // message id → leaf index
+constexpr char kRecordKeyPrefix = 'K';  // recorded_by 0x00 message id → leaf index
 constexpr char kSubjectPrefix = 'P';  // pseudonym(32) time_ms(8) index(8) → ""
 constexpr char kHeadKey[] = "Hlatest";
 constexpr char kResidentPrefix = 'R'; // pseudonym → public key PEM
@@ -24,6 +28,15 @@ std::string SubjectKey(const std::string& pseudonym, int64_t time_ms, uint64_t i
                                 static_cast<uint64_t>(time_ms));
   AppendBigEndian64(key, index);
   return key;
+}
+
+constexpr size_t kPseudonymBytes = 32;
+constexpr size_t kSubjectKeySize = 1 + kPseudonymBytes + 8 + 8;
+const absl::Time kEarliestRecordTime = absl::FromUnixSeconds(1577836800);  // 2020-01-01
+
+std::string RecordKey(const v1::AccessRecord& record) {
+  return absl::StrCat(std::string(1, kRecordKeyPrefix), record.recorded_by(),
+                      std::string(1, '\0'), record.message_id());
 }
 
 int64_t TimeMs(const google::protobuf::Timestamp& t) {
@@ -58,38 +71,98 @@ absl::StatusOr<std::unique_ptr<AccessLedger>> AccessLedger::Open(const std::stri
   return ledger;
 }
 
-absl::StatusOr<std::vector<std::string>> AccessLedger::Append(
-    const std::vector<v1::AccessRecord>& records) {
-  absl::MutexLock lock(&append_mu_);
-  std::vector<std::string> acknowledged;
-  std::vector<const v1::AccessRecord*> fresh;
-  std::set<std::string> in_batch;
-  for (const v1::AccessRecord& record : records) {
-    if (record.message_id().empty()) {
-      return absl::InvalidArgumentError("access record without message id");
-    }
-    acknowledged.push_back(record.message_id());
-    std::string ignored;
-    rocksdb::Status got = log_->db()->Get(rocksdb::ReadOptions(),
-                                          std::string(1, kIdPrefix) + record.message_id(), &ignored);
-    if (got.ok()) continue;  // already in the ledger: a retry after a lost acknowledgement
-    if (!got.IsNotFound()) return FromRocks(got);
-    if (in_batch.insert(record.message_id()).second) fresh.push_back(&record);
+absl::Status ValidateAccessRecord(const std::string& entry, absl::Time latest,
+                                  v1::AccessRecord* record) {
+  if (!record->ParseFromString(entry) || record->SerializeAsString() != entry) {
+    return absl::InvalidArgumentError(
+        "record is not the canonical serialization of an AccessRecord");
   }
-  if (fresh.empty()) return acknowledged;
-  std::vector<std::string> entries;
-  for (const v1::AccessRecord* record : fresh) entries.push_back(record->SerializeAsString());
-  auto first = log_->Append(entries, [&](uint64_t first_index, rocksdb::WriteBatch& batch) {
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      const uint64_t index = first_index + i;
-      batch.Put(std::string(1, kIdPrefix) + fresh[i]->message_id(), NumberedKey("", index));
-      for (const std::string& pseudonym : fresh[i]->subject_pseudonyms()) {
-        batch.Put(SubjectKey(pseudonym, TimeMs(fresh[i]->time()), index), "");
+  if (!IsMessageId(record->message_id())) {
+    return absl::InvalidArgumentError("record's message id is not 32 lowercase hex digits");
+  }
+  if (record->recorded_by().empty()) {
+    return absl::InvalidArgumentError("record names no recording security server");
+  }
+  if (record->subject_pseudonyms_size() < 1 || record->subject_pseudonyms_size() > kMaxSubjects) {
+    return absl::InvalidArgumentError(absl::StrCat("record has ", record->subject_pseudonyms_size(),
+                                                   " subjects; 1 to ", kMaxSubjects, " allowed"));
+  }
+  for (const std::string& pseudonym : record->subject_pseudonyms()) {
+    if (pseudonym.size() != kPseudonymBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("record has a subject pseudonym of ",
+                                                     pseudonym.size(), " bytes, not 32"));
+    }
+  }
+  const absl::Time time = absl::FromUnixSeconds(record->time().seconds());
+  if (record->time().nanos() < 0 || record->time().nanos() > 999999999 ||
+      time < kEarliestRecordTime || time > latest) {
+    return absl::InvalidArgumentError("record time is out of range");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AccessLedger::Outcome>> AccessLedger::Append(
+    const std::vector<std::string>& entries) {
+  absl::MutexLock lock(&append_mu_);
+  // A record may be stamped up to the federation's clock skew (at most an hour) ahead.
+  const absl::Time latest = clock_.Now() + absl::Hours(1);
+  std::vector<Outcome> outcomes(entries.size());
+  std::vector<v1::AccessRecord> records(entries.size());
+  std::vector<size_t> fresh;                      // positions to append, in order
+  std::map<std::string, size_t> fresh_by_key;     // record key → position in `fresh`
+  std::vector<std::pair<size_t, size_t>> repeats;  // (position, fresh position) in this batch
+  const absl::Status conflict = absl::AlreadyExistsError(
+      "a different record is already stored under this recording server and message id");
+  for (size_t i = 0; i < entries.size(); ++i) {
+    outcomes[i].status = ValidateAccessRecord(entries[i], latest, &records[i]);
+    if (!outcomes[i].status.ok()) continue;
+    const std::string key = RecordKey(records[i]);
+    auto earlier = fresh_by_key.find(key);
+    if (earlier != fresh_by_key.end()) {
+      if (entries[fresh[earlier->second]] == entries[i]) {
+        repeats.emplace_back(i, earlier->second);
+      } else {
+        outcomes[i].status = conflict;
+      }
+      continue;
+    }
+    std::string index_bytes;
+    rocksdb::Status got = log_->db()->Get(rocksdb::ReadOptions(), key, &index_bytes);
+    if (got.IsNotFound()) {
+      fresh_by_key[key] = fresh.size();
+      fresh.push_back(i);
+      continue;
+    }
+    if (!got.ok()) return FromRocks(got);
+    if (index_bytes.size() != 8) return absl::DataLossError("unreadable ledger record index");
+    const uint64_t index = ReadBigEndian64(index_bytes);
+    auto stored = log_->Entry(index);
+    if (!stored.ok()) return stored.status();
+    if (*stored == entries[i]) {
+      outcomes[i].leaf_index = index;  // a retry after a lost receipt
+    } else {
+      outcomes[i].status = conflict;
+    }
+  }
+  if (fresh.empty()) return outcomes;
+  std::vector<std::string> appended;
+  for (size_t position : fresh) appended.push_back(entries[position]);
+  auto first = log_->Append(appended, [&](uint64_t first_index, rocksdb::WriteBatch& batch) {
+    for (size_t k = 0; k < fresh.size(); ++k) {
+      const v1::AccessRecord& record = records[fresh[k]];
+      const uint64_t index = first_index + k;
+      batch.Put(RecordKey(record), NumberedKey("", index));
+      for (const std::string& pseudonym : record.subject_pseudonyms()) {
+        batch.Put(SubjectKey(pseudonym, TimeMs(record.time()), index), "");
       }
     }
   });
   if (!first.ok()) return first.status();
-  return acknowledged;
+  for (size_t k = 0; k < fresh.size(); ++k) outcomes[fresh[k]].leaf_index = *first + k;
+  for (const auto& [position, fresh_position] : repeats) {
+    outcomes[position].leaf_index = *first + fresh_position;
+  }
+  return outcomes;
 }
 
 absl::StatusOr<v1::SignedTreeHead> AccessLedger::CurrentTreeHead() {
@@ -130,12 +203,20 @@ absl::StatusOr<v1::ListRecordsResponse> AccessLedger::List(const RecordQuery& qu
     upper.append(16, '\xff');
     it->SeekForPrev(upper);
   } else {
+    // A page token is the 16-byte key suffix of the last record shown, in hex.
+    if (query.page_token.size() != 32 || !absl::c_all_of(query.page_token, [](char c) {
+          return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+        })) {
+      return absl::InvalidArgumentError("page token is malformed");
+    }
     std::string after = prefix + absl::HexStringToBytes(query.page_token);
     it->SeekForPrev(after);
     if (it->Valid() && it->key() == after) it->Prev();
   }
   for (; it->Valid() && it->key().starts_with(rocksdb::Slice(prefix)); it->Prev()) {
     absl::string_view key(it->key().data(), it->key().size());
+    // Only keys of exactly this layout belong to the resident (pseudonyms are 32 bytes).
+    if (key.size() != kSubjectKeySize || prefix.size() != 1 + kPseudonymBytes) continue;
     absl::string_view suffix = key.substr(prefix.size());
     const absl::Time time = absl::FromUnixMillis(static_cast<int64_t>(ReadBigEndian64(suffix)));
     const uint64_t index = ReadBigEndian64(suffix.substr(8));

@@ -1,7 +1,9 @@
 // AccessLedger: the broker's access-history ledger. Access records are entries of an
 // RFC 6962 Merkle log (audit/merkle_log.h); beside them, in the same atomic write, an index by
-// message id (appends are idempotent: a record already present is acknowledged, not added
-// again) and an index by subject pseudonym and time (what a resident lists). Tree heads are
+// (recording server, message id) and an index by subject pseudonym and time (what a resident
+// lists). Appends are idempotent: the same bytes under an existing key are the record already
+// there; different bytes under an existing key are refused (ALREADY_EXISTS), never stored and
+// never acknowledged. The ledger validates what it indexes (ValidateAccessRecord). Tree heads are
 // signed on demand, at most once per `tree_head_interval`, and kept. Enrolled residents'
 // public keys live here too, keyed by pseudonym.
 //
@@ -23,6 +25,13 @@
 
 namespace renkei {
 
+// OK when `entry` is a record the ledger may index: the canonical serialization of an
+// AccessRecord with a 32-lowercase-hex message id, a recording server, 1 to 100 subject
+// pseudonyms of exactly 32 bytes and a time between 2020 and `latest`. INVALID_ARGUMENT
+// naming the problem otherwise. `record` receives the parsed record.
+absl::Status ValidateAccessRecord(const std::string& entry, absl::Time latest,
+                                  v1::AccessRecord* record);
+
 struct RecordQuery {
   std::string subject_pseudonym;
   std::string client_member;  // empty: every agency
@@ -39,9 +48,18 @@ class AccessLedger {
                                                             absl::Duration tree_head_interval,
                                                             const Clock& clock);
 
-  // Appends the records not already present; returns every record's message id (all are then
-  // durably in the log). INVALID_ARGUMENT for a record without message id.
-  absl::StatusOr<std::vector<std::string>> Append(const std::vector<v1::AccessRecord>& records);
+  // The outcome of one record of an append.
+  struct Outcome {
+    // OK: the record's exact bytes are entry `leaf_index`, durably (appended now or before).
+    // INVALID_ARGUMENT: not a valid access record. ALREADY_EXISTS: another record is stored
+    // under its (recording server, message id).
+    absl::Status status;
+    uint64_t leaf_index = 0;
+  };
+  // Appends the serialized AccessRecords `entries` that are valid and not already present, in
+  // one atomic durable write. One outcome per entry, in order. An error only when the store
+  // fails (then nothing was appended).
+  absl::StatusOr<std::vector<Outcome>> Append(const std::vector<std::string>& entries);
 
   uint64_t size() const { return log_->size(); }
 

@@ -3,6 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/certificates.h"
+#include "common/server_limits.h"
+#include "common/transport_security.h"
+#include "common/typed_signature.h"
 #include "common/files.h"
 #include "common/identifiers.h"
 #include "common/log.h"
@@ -18,6 +21,7 @@ namespace renkei {
 namespace {
 
 constexpr int64_t kDefaultValiditySeconds = 600;
+constexpr size_t kDefaultMaxChallenges = 10000;
 
 absl::Status Invalid(const std::string& path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
@@ -27,6 +31,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> Listen(
     const std::vector<grpc::Service*>& services, const std::string& what,
     const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::ServerBuilder builder;
+  ApplyServerLimits(builder);
   int port = 0;
   builder.AddListeningPort(address, std::move(credentials), &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -56,8 +61,17 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
       return Invalid(path, absl::StrCat(field, " is required"));
     }
   }
+  if (c.plaintext_loopback_only()) {
+    if (!IsLoopbackAddress(c.distribution_listen_address())) {
+      return Invalid(path, "plaintext_loopback_only needs a loopback distribution_listen_address");
+    }
+  } else if (c.tls_certificate_file().empty() || c.tls_key_file().empty()) {
+    return Invalid(path, "tls_certificate_file and tls_key_file are required (or, for "
+                         "development on loopback only, plaintext_loopback_only)");
+  }
   for (std::string* file :
-       {c.mutable_data_directory(), c.mutable_admin_tls_certificate_file(),
+       {c.mutable_tls_certificate_file(), c.mutable_tls_key_file(),
+        c.mutable_data_directory(), c.mutable_admin_tls_certificate_file(),
         c.mutable_admin_tls_key_file(), c.mutable_operator_ca_file(),
         c.mutable_configuration_signing_certificate_file(),
         c.mutable_configuration_signing_key_file(), c.mutable_anchor_file(),
@@ -77,11 +91,22 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
                           Certificate::FromPemFile(c.configuration_signing_certificate_file()));
   RENKEI_ASSIGN_OR_RETURN(PrivateKey signing_key,
                           PrivateKey::FromPemFile(c.configuration_signing_key_file()));
-  auto probe = signing_key.Sign("renkei key check");
-  if (!probe.ok() || !signing_certificate.VerifySignature("renkei key check", *probe)) {
+  if (!CheckKeyMatchesCertificate(signing_key, signing_certificate).ok()) {
     return Invalid(path, "configuration signing key does not match its certificate");
   }
   RENKEI_ASSIGN_OR_RETURN(std::string admin_key, ReadFile(c.admin_tls_key_file()));
+  TlsIdentity broker_tls;
+  std::string tls_fingerprint;
+  if (!c.plaintext_loopback_only()) {
+    RENKEI_ASSIGN_OR_RETURN(Certificate tls_certificate,
+                            Certificate::FromPemFile(c.tls_certificate_file()));
+    RENKEI_ASSIGN_OR_RETURN(PrivateKey tls_key, PrivateKey::FromPemFile(c.tls_key_file()));
+    if (!CheckKeyMatchesCertificate(tls_key, tls_certificate).ok()) {
+      return Invalid(path, "tls_key_file does not match tls_certificate_file");
+    }
+    broker_tls = {tls_certificate.Pem(), tls_key.Pem()};
+    tls_fingerprint = tls_certificate.fingerprint();
+  }
   RENKEI_ASSIGN_OR_RETURN(Certificate admin_certificate,
                           Certificate::FromPemFile(c.admin_tls_certificate_file()));
   RENKEI_ASSIGN_OR_RETURN(Certificate operator_ca, Certificate::FromPemFile(c.operator_ca_file()));
@@ -113,6 +138,11 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
     anchor.set_instance(c.instance());
     for (const std::string& address : advertised) anchor.add_broker_addresses(address);
     anchor.set_configuration_signing_certificate_pem(signing_certificate.Pem());
+    if (c.plaintext_loopback_only()) {
+      anchor.set_plaintext_loopback_only(true);
+    } else {
+      anchor.add_broker_tls_certificate_sha256(tls_fingerprint);
+    }
     std::string text;
     google::protobuf::TextFormat::PrintToString(anchor, &text);
     RENKEI_RETURN_IF_ERROR(WriteFileAtomically(c.anchor_file(), text, 0644));
@@ -121,15 +151,30 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   b->distribution_ = std::make_unique<DistributionService>(*b->publisher_);
-  b->ledger_service_ = std::make_unique<LedgerService>(*b->ledger_, *b->store_, *b->metrics_);
-  b->resident_service_ = std::make_unique<ResidentService>(*b->ledger_, *b->pseudonymizer_,
-                                                           b->clock_, *b->metrics_);
+  b->ledger_service_ = std::make_unique<LedgerService>(
+      *b->ledger_, *b->store_, *b->health_probe_key_, !c.plaintext_loopback_only(), b->clock_,
+      *b->metrics_);
+  b->resident_service_ = std::make_unique<ResidentService>(
+      *b->ledger_, *b->pseudonymizer_, b->clock_, *b->metrics_,
+      c.max_pending_challenges() > 0 ? c.max_pending_challenges() : kDefaultMaxChallenges);
+  // TLS for everyone; a client certificate is asked for (security servers shipping records
+  // present their authentication certificate, which the ledger matches against the
+  // registry) but not required (residents and configuration fetches have none).
+  std::shared_ptr<grpc::ServerCredentials> distribution_credentials;
+  if (c.plaintext_loopback_only()) {
+    distribution_credentials = grpc::InsecureServerCredentials();
+  } else {
+    grpc::SslServerCredentialsOptions options(
+        GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    options.pem_key_cert_pairs.push_back({broker_tls.key_pem, broker_tls.certificate_pem});
+    distribution_credentials = grpc::SslServerCredentials(options);
+  }
   RENKEI_ASSIGN_OR_RETURN(b->distribution_server_,
                           Listen({b->distribution_.get(), b->ledger_service_.get(),
                                   b->resident_service_.get()},
                                  "distribution",
                                  c.distribution_listen_address(),
-                                 grpc::InsecureServerCredentials()));
+                                 std::move(distribution_credentials)));
   b->admin_ = std::make_unique<AdminService>(*b->store_, *b->ledger_, *b->pseudonymizer_,
                                              std::move(operators), b->clock_, *b->metrics_);
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
@@ -161,7 +206,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   });
 
   if (!c.portal_listen_address().empty()) {
-    b->portal_ = std::make_unique<ResidentPortal>(*b->resident_service_, *b->store_,
+    b->portal_ = std::make_unique<ResidentPortal>(*b->resident_service_, *b->ledger_, *b->store_,
                                                   signing_certificate);
     RENKEI_RETURN_IF_ERROR(b->portal_->Start(c.portal_listen_address()));
   }
@@ -193,8 +238,7 @@ absl::Status Broker::CheckHealth() {
   std::vector<std::string> problems;
   absl::Status writable = ledger_->CheckWritable();
   if (!writable.ok()) problems.push_back(absl::StrCat("ledger store: ", writable.message()));
-  auto probe = health_probe_key_->Sign("renkei health probe");
-  if (!probe.ok() || !health_probe_certificate_->VerifySignature("renkei health probe", *probe)) {
+  if (!CheckKeyMatchesCertificate(*health_probe_key_, *health_probe_certificate_).ok()) {
     problems.push_back("configuration-signing key is unusable");
   }
   if (problems.empty()) return absl::OkStatus();

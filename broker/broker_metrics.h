@@ -18,6 +18,16 @@ struct BrokerMetrics {
         ledger_rejected_batches(registry.AddCounter(
             "renkei_broker_ledger_rejected_batches_total",
             "Record batches refused, by gRPC status code name.", {"code"})),
+        ledger_refused_records(registry.AddCounter(
+            "renkei_broker_ledger_refused_records_total",
+            "Access records refused one by one (the sender quarantines them), by gRPC status "
+            "code name.",
+            {"code"})),
+        ledger_conflicts(registry.AddCounter(
+            "renkei_broker_ledger_conflicts_total",
+            "Records refused because a different record is stored under the same recording "
+            "server and message id, by the member that sent them.",
+            {"member"})),
         resident_requests(registry.AddCounter(
             "renkei_broker_resident_requests_total",
             "Resident API requests, by operation and result (gRPC status code name).",
@@ -29,6 +39,8 @@ struct BrokerMetrics {
   Family<Counter>& ledger_appends;
   Family<Histogram>& ledger_append_seconds;
   Family<Counter>& ledger_rejected_batches;
+  Family<Counter>& ledger_refused_records;
+  Family<Counter>& ledger_conflicts;
   Family<Counter>& resident_requests;
   Family<Counter>& admin_changes;
 };

@@ -1,9 +1,11 @@
 #include "broker/broker_services.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_glue.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "google/protobuf/text_format.h"
 
 namespace renkei {
@@ -75,17 +77,44 @@ grpc::ServerUnaryReactor* AdminService::EnrollResident(grpc::CallbackServerConte
                                                        v1::EnrollResidentResponse* /*response*/) {
   auto who = Authenticate(context);
   if (!who.ok()) return FinishWith(context, who.status());
-  if (request->resident_id().empty() || request->resident_id().size() > 64) {
-    return FinishWith(context, absl::InvalidArgumentError("resident id must be 1 to 64 bytes"));
+  return FinishWith(context, Enroll(*request, *who));
+}
+
+absl::Status AdminService::Enroll(const v1::EnrollResidentRequest& request,
+                                  const OperatorIdentity& who) {
+  if (request.resident_id().empty() || request.resident_id().size() > 64) {
+    return absl::InvalidArgumentError("resident id must be 1 to 64 bytes");
   }
-  auto key = PublicKey::FromPem(request->public_key_pem());
-  if (!key.ok()) return FinishWith(context, key.status());
-  absl::Status enrolled = ledger_.Enroll(pseudonymizer_.Pseudonym(request->resident_id()), *key);
-  if (enrolled.ok()) {
-    // The resident id itself is never logged.
-    Log(LogLevel::kInfo, "admin", absl::StrCat("operator ", who->name, " enrolled a resident key"));
+  auto key = PublicKey::FromPem(request.public_key_pem());
+  if (!key.ok()) return key.status();
+  const std::string pseudonym = pseudonymizer_.Pseudonym(request.resident_id());
+  // The resident id itself is never logged; the pseudonym's start identifies the enrollment.
+  const std::string prefix = absl::BytesToHexString(pseudonym.substr(0, 8));
+
+  absl::MutexLock lock(&enroll_mu_);
+  auto existing = ledger_.EnrolledKey(pseudonym);
+  // An unreadable stored key counts as a key: only an explicit replacement overwrites it.
+  const bool has_key = existing.status().code() != absl::StatusCode::kNotFound;
+  if (has_key && !request.replace_existing()) {
+    Log(LogLevel::kWarning, "admin",
+        absl::StrCat("operator ", who.name, " refused: resident ", prefix,
+                     " already has a key and replacement was not asked for"));
+    return absl::AlreadyExistsError(
+        "this resident already has an enrolled key; to replace it (a lost or renewed card), "
+        "enroll again with replace_existing set (renkeictl registry enroll-resident --replace)");
   }
-  return FinishWith(context, enrolled);
+  // The admin log first: a key binding the log does not show must never exist. If the
+  // enrollment then fails, the log shows an attempt the operator was told had failed.
+  v1::AdminLogEntry::ResidentEnrollment enrollment;
+  enrollment.set_subject_pseudonym_prefix(prefix);
+  enrollment.set_replaced_existing_key(has_key);
+  RENKEI_RETURN_IF_ERROR(store_.LogResidentEnrollment(enrollment, who, clock_.Now()));
+  RENKEI_RETURN_IF_ERROR(ledger_.Enroll(pseudonym, *key));
+  Log(LogLevel::kInfo, "admin",
+      absl::StrCat("operator ", who.name, has_key ? " replaced the key of resident "
+                                                  : " enrolled a key for resident ",
+                   prefix));
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* AdminService::GetRegistry(grpc::CallbackServerContext* context,

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "broker/access_ledger.h"
 #include "broker/broker_metrics.h"
 #include "broker/configuration_publisher.h"
@@ -52,6 +53,9 @@ class AdminService final : public v1::RegistryAdmin::CallbackService {
  private:
   // The calling operator, or PERMISSION_DENIED.
   absl::StatusOr<OperatorIdentity> Authenticate(grpc::CallbackServerContext* context) const;
+  // Binds the resident's key after recording the enrollment in the admin log. ALREADY_EXISTS
+  // when the resident has a key and the request does not say to replace it.
+  absl::Status Enroll(const v1::EnrollResidentRequest& request, const OperatorIdentity& who);
 
   RegistryStore& store_;
   AccessLedger& ledger_;
@@ -59,6 +63,7 @@ class AdminService final : public v1::RegistryAdmin::CallbackService {
   const std::map<std::string, std::string> operators_;
   const Clock& clock_;
   BrokerMetrics& metrics_;
+  absl::Mutex enroll_mu_;  // the check for an existing key and the enrollment form one step
 };
 
 }  // namespace renkei

@@ -7,6 +7,8 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/envelope.h"
+#include "common/grpc_glue.h"
+#include "common/ledger_receipt.h"
 
 namespace renkei {
 namespace {
@@ -44,41 +46,106 @@ absl::StatusOr<std::shared_ptr<const Federation>> LedgerService::CurrentFederati
   return federation_;
 }
 
-absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const v1::SignedHeader& batch) {
+absl::Status LedgerService::MayRecord(const Federation& federation,
+                                     const FederationServer* sender, const std::string& signer,
+                                     const v1::AccessRecord& record) {
+  if (sender != nullptr && record.recorded_by() != sender->id_text) {
+    return absl::PermissionDeniedError(absl::StrCat("security server ", sender->id_text,
+                                                    " may not ship a record of ",
+                                                    record.recorded_by()));
+  }
+  auto service = ParseSubsystemId(record.service());
+  if (!service.ok() || ToString(service->member()) != signer) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "member ", signer, " may not append a record of service ", record.service()));
+  }
+  const FederationServer* server = federation.ServerById(record.recorded_by());
+  if (server != nullptr && ToString(server->id.member()) == signer) {
+    for (const FederationServer* provider : federation.ProvidersOf(*service)) {
+      if (provider == server) return absl::OkStatus();
+    }
+  }
+  return absl::PermissionDeniedError(absl::StrCat("security server ", record.recorded_by(),
+                                                  " does not provide ", record.service()));
+}
+
+void LedgerService::Refuse(const std::string& entry, const std::string& message_id,
+                           const absl::Status& why, v1::AppendRecordsResponse& response) {
+  v1::RecordRefusal* refusal = response.add_refusals();
+  refusal->set_message_id(message_id);
+  refusal->set_record_sha256(Sha256(entry));
+  refusal->set_code(static_cast<int>(why.code()));
+  refusal->set_message(std::string(why.message()));
+  metrics_.ledger_refused_records.With({absl::StatusCodeToString(why.code())}).Increment();
+}
+
+absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const std::string& peer_fingerprint,
+                                                                const v1::SignedHeader& batch) {
   RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<const Federation> federation, CurrentFederation());
-  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(batch, *federation));
+  // 1. Who is sending: the TLS client certificate must be a registered server's.
+  const FederationServer* sender = nullptr;
+  if (tls_peers_) {
+    sender = federation->ServerByAuthenticationCertificate(peer_fingerprint);
+    if (sender == nullptr || federation->IsRevoked(peer_fingerprint)) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "TLS client certificate sha256 \"", peer_fingerprint,
+          "\" is not the authentication certificate of a registered security server"));
+    }
+  }
+  // 2. The batch signature, as a record batch and nothing else.
+  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(SignedType::kRecordBatch, batch, *federation));
+  const std::string signer = ToString(batch.signer());
+  if (sender != nullptr && sender->id.member() != batch.signer()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "security server ", sender->id_text, " may not ship a batch signed by member ", signer));
+  }
   v1::RecordBatch records;
   if (!records.ParseFromString(batch.header())) {
     return absl::InvalidArgumentError("record batch is malformed");
   }
-  const std::string signer = ToString(batch.signer());
-  for (const v1::AccessRecord& record : records.records()) {
-    // A security server appends only records of services its member provides.
-    auto service = ParseSubsystemId(record.service());
-    if (!service.ok() || ToString(service->member()) != signer) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "member ", signer, " may not append a record of service ", record.service()));
+  // 3. Each record on its own: one bad record never blocks the rest.
+  v1::AppendRecordsResponse response;
+  std::vector<std::string> entries;
+  std::vector<std::string> message_ids;
+  for (const std::string& entry : records.records()) {
+    v1::AccessRecord record;
+    if (!record.ParseFromString(entry)) {
+      Refuse(entry, "", absl::InvalidArgumentError("record is not an AccessRecord"), response);
+      continue;
     }
-    const FederationServer* server = federation->ServerById(record.recorded_by());
-    bool provides = false;
-    if (server != nullptr && ToString(server->id.member()) == signer) {
-      for (const FederationServer* provider : federation->ProvidersOf(*service)) {
-        provides = provides || provider == server;
-      }
+    absl::Status allowed = MayRecord(*federation, sender, signer, record);
+    if (!allowed.ok()) {
+      Refuse(entry, record.message_id(), allowed, response);
+      continue;
     }
-    if (!provides) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "record ", record.message_id(), " claims security server ", record.recorded_by(),
-          ", which does not provide ", record.service()));
-    }
+    entries.push_back(entry);
+    message_ids.push_back(record.message_id());
   }
-  std::vector<v1::AccessRecord> list(records.records().begin(), records.records().end());
-  RENKEI_ASSIGN_OR_RETURN(std::vector<std::string> acknowledged, ledger_.Append(list));
-  for (const v1::AccessRecord& record : list) {
+  RENKEI_ASSIGN_OR_RETURN(std::vector<AccessLedger::Outcome> outcomes, ledger_.Append(entries));
+  const google::protobuf::Timestamp now = ToTimestamp(clock_.Now());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!outcomes[i].status.ok()) {
+      if (outcomes[i].status.code() == absl::StatusCode::kAlreadyExists) {
+        metrics_.ledger_conflicts.With({signer}).Increment();
+        Log(LogLevel::kError, "ledger",
+            absl::StrCat("refused a different record under an existing key from member ", signer,
+                         ": ", outcomes[i].status.message()),
+            message_ids[i]);
+      }
+      Refuse(entries[i], message_ids[i], outcomes[i].status, response);
+      continue;
+    }
+    v1::LedgerReceipt receipt;
+    v1::AccessRecord record;
+    record.ParseFromString(entries[i]);  // validated by the ledger
+    receipt.set_recorded_by(record.recorded_by());
+    receipt.set_message_id(message_ids[i]);
+    receipt.set_record_sha256(Sha256(entries[i]));
+    receipt.set_leaf_index(outcomes[i].leaf_index);
+    *receipt.mutable_accepted_at() = now;
+    RENKEI_ASSIGN_OR_RETURN(*response.add_receipts(), SignLedgerReceipt(receipt, receipt_key_));
     metrics_.ledger_appends.With({record.recorded_by()}).Increment();
   }
-  v1::AppendRecordsResponse response;
-  for (std::string& id : acknowledged) response.add_acknowledged_message_ids(std::move(id));
   response.set_tree_size(ledger_.size());
   return response;
 }
@@ -87,7 +154,7 @@ grpc::ServerUnaryReactor* LedgerService::AppendRecords(grpc::CallbackServerConte
                                                        const v1::SignedHeader* batch,
                                                        v1::AppendRecordsResponse* response) {
   absl::Time started = absl::Now();
-  auto result = Append(*batch);
+  auto result = Append(PeerCertificateSha256(context->auth_context()), *batch);
   metrics_.ledger_append_seconds.With({}).Observe(absl::ToDoubleSeconds(absl::Now() - started));
   if (!result.ok()) {
     metrics_.ledger_rejected_batches.With({absl::StatusCodeToString(result.status().code())})
@@ -99,48 +166,71 @@ grpc::ServerUnaryReactor* LedgerService::AppendRecords(grpc::CallbackServerConte
   return Finish(context, std::move(result), response);
 }
 
-void ResidentSessions::Expire() {
-  absl::Time now = clock_.Now();
-  for (auto* map : {&challenges_, &sessions_}) {
-    for (auto it = map->begin(); it != map->end();) {
-      it = it->second.expires_at <= now ? map->erase(it) : std::next(it);
-    }
+void ResidentSessions::Expire(Table& table) {
+  const absl::Time now = clock_.Now();
+  while (!table.by_expiry.empty() && table.by_expiry.front().first <= now) {
+    auto it = table.by_secret.find(table.by_expiry.front().second);
+    if (it != table.by_secret.end() && it->second.expires_at <= now) table.by_secret.erase(it);
+    table.by_expiry.pop_front();
   }
 }
 
-std::string ResidentSessions::NewChallenge(const std::string& pseudonym, absl::Time* expires_at) {
+absl::StatusOr<std::string> ResidentSessions::Add(Table& table, size_t max, absl::Duration lifetime,
+                                                  std::string secret, const std::string& pseudonym,
+                                                  absl::Time* expires_at) {
+  Expire(table);
+  // The queue also holds secrets already taken; bound it as well as the map.
+  if (table.by_secret.size() >= max || table.by_expiry.size() >= 2 * max) {
+    return absl::ResourceExhaustedError(
+        "too many sign-ins are in progress; try again in a few minutes");
+  }
+  *expires_at = clock_.Now() + lifetime;
+  table.by_secret[secret] = {pseudonym, *expires_at};
+  table.by_expiry.emplace_back(*expires_at, secret);
+  return secret;
+}
+
+absl::StatusOr<std::string> ResidentSessions::NewChallenge(const std::string& pseudonym,
+                                                           absl::Time* expires_at) {
   std::string challenge = absl::StrCat("renkei-sign-in-v1:", ToHex(RandomBytes(32)));
   absl::MutexLock lock(&mu_);
-  Expire();
-  *expires_at = clock_.Now() + kChallengeLifetime;
-  challenges_[challenge] = {pseudonym, *expires_at};
-  return challenge;
+  return Add(challenges_, max_challenges_, kChallengeLifetime, std::move(challenge), pseudonym,
+             expires_at);
 }
 
 bool ResidentSessions::TakeChallenge(const std::string& pseudonym, const std::string& challenge) {
   absl::MutexLock lock(&mu_);
-  Expire();
-  auto it = challenges_.find(challenge);
-  if (it == challenges_.end()) return false;
+  Expire(challenges_);
+  auto it = challenges_.by_secret.find(challenge);
+  if (it == challenges_.by_secret.end()) return false;
   bool ok = ConstantTimeEquals(it->second.pseudonym, pseudonym);
-  challenges_.erase(it);  // single use, whatever the outcome
+  challenges_.by_secret.erase(it);  // single use, whatever the outcome
   return ok;
 }
 
-std::string ResidentSessions::NewSession(const std::string& pseudonym, absl::Time* expires_at) {
-  std::string token = ToHex(RandomBytes(32));
+absl::StatusOr<std::string> ResidentSessions::NewSession(const std::string& pseudonym,
+                                                         absl::Time* expires_at) {
   absl::MutexLock lock(&mu_);
-  *expires_at = clock_.Now() + kSessionLifetime;
-  sessions_[token] = {pseudonym, *expires_at};
-  return token;
+  return Add(sessions_, max_sessions_, kSessionLifetime, ToHex(RandomBytes(32)), pseudonym,
+             expires_at);
 }
 
 std::string ResidentSessions::SessionPseudonym(const std::string& token) {
   absl::MutexLock lock(&mu_);
-  Expire();
-  auto it = sessions_.find(token);
-  return it == sessions_.end() ? "" : it->second.pseudonym;
+  Expire(sessions_);
+  auto it = sessions_.by_secret.find(token);
+  return it == sessions_.by_secret.end() ? "" : it->second.pseudonym;
 }
+
+ResidentService::ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer,
+                                 const Clock& clock, BrokerMetrics& metrics,
+                                 size_t max_pending_challenges)
+    : ledger_(ledger),
+      pseudonymizer_(pseudonymizer),
+      clock_(clock),
+      sessions_(clock, max_pending_challenges),
+      metrics_(metrics),
+      decoy_key_pem_(PrivateKey::GenerateP256().PublicKeyPem()) {}
 
 namespace {
 
@@ -173,7 +263,8 @@ absl::StatusOr<v1::ChallengeResponse> ResidentService::IssueChallenge(
   v1::ChallengeResponse response;
   // A challenge is issued whether or not the resident is enrolled, so that the answer does
   // not reveal who is.
-  response.set_challenge(
+  RENKEI_ASSIGN_OR_RETURN(
+      *response.mutable_challenge(),
       sessions_.NewChallenge(pseudonymizer_.Pseudonym(request.resident_id()), &expires_at));
   *response.mutable_expires_at() = ToTimestamp(expires_at);
   return response;
@@ -186,11 +277,16 @@ absl::StatusOr<v1::SignInResponse> ResidentService::CheckSignIn(const v1::SignIn
       absl::UnauthenticatedError("sign-in refused: unknown or expired challenge, or a signature "
                                  "that does not verify with the enrolled key");
   if (!sessions_.TakeChallenge(pseudonym, request.challenge())) return refused;
+  // The same work whether or not the resident is enrolled: parse a key, verify a signature.
   auto key = ledger_.EnrolledKey(pseudonym);
-  if (!key.ok() || !key->VerifySignature(request.challenge(), request.signature())) return refused;
+  const bool enrolled = key.ok();
+  if (!enrolled) key = PublicKey::FromPem(decoy_key_pem_);
+  const bool verified = key.ok() && key->VerifySignature(request.challenge(), request.signature());
+  if (!enrolled || !verified) return refused;
   absl::Time expires_at;
   v1::SignInResponse response;
-  response.set_session_token(sessions_.NewSession(pseudonym, &expires_at));
+  RENKEI_ASSIGN_OR_RETURN(*response.mutable_session_token(),
+                          sessions_.NewSession(pseudonym, &expires_at));
   *response.mutable_expires_at() = ToTimestamp(expires_at);
   return response;
 }

@@ -4,10 +4,11 @@
 #ifndef RENKEI_BROKER_LEDGER_SERVICES_H_
 #define RENKEI_BROKER_LEDGER_SERVICES_H_
 
-#include <map>
+#include <deque>
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/access_ledger.h"
 #include "broker/broker_metrics.h"
@@ -19,36 +20,61 @@
 
 namespace renkei {
 
+// Security servers ship signed record batches over mutual TLS. The batch must come from the
+// registered security server whose authentication certificate the TLS peer presented, be
+// signed by its member as a record batch, and hold only records that server recorded of
+// services it provides. Each record gets a broker-signed receipt (it is in the log) or a
+// refusal (it never will be, as it is); a batch-level error means nothing was appended.
 class LedgerService final : public v1::Ledger::CallbackService {
  public:
-  LedgerService(AccessLedger& ledger, const RegistryStore& registry, BrokerMetrics& metrics)
-      : ledger_(ledger), registry_(registry), metrics_(metrics) {}
+  // `receipt_key` signs receipts (the configuration-signing key the anchor holds).
+  // `tls_peers`: false only on a plaintext loopback development endpoint, where the batch
+  // signature alone identifies the sender.
+  LedgerService(AccessLedger& ledger, const RegistryStore& registry, const PrivateKey& receipt_key,
+                bool tls_peers, const Clock& clock, BrokerMetrics& metrics)
+      : ledger_(ledger), registry_(registry), receipt_key_(receipt_key), tls_peers_(tls_peers),
+        clock_(clock), metrics_(metrics) {}
   grpc::ServerUnaryReactor* AppendRecords(grpc::CallbackServerContext* context,
                                           const v1::SignedHeader* batch,
                                           v1::AppendRecordsResponse* response) override;
 
+  // The whole append, without gRPC: `peer_fingerprint` is the TLS client certificate's.
+  absl::StatusOr<v1::AppendRecordsResponse> Append(const std::string& peer_fingerprint,
+                                                   const v1::SignedHeader& batch);
+
  private:
   // The registry as a validated Federation, rebuilt when its version changes.
   absl::StatusOr<std::shared_ptr<const Federation>> CurrentFederation();
-  absl::StatusOr<v1::AppendRecordsResponse> Append(const v1::SignedHeader& batch);
+  // OK when `sender` (null on a plaintext endpoint) may record `record` for member `signer`.
+  static absl::Status MayRecord(const Federation& federation, const FederationServer* sender,
+                                const std::string& signer, const v1::AccessRecord& record);
+  void Refuse(const std::string& entry, const std::string& message_id, const absl::Status& why,
+              v1::AppendRecordsResponse& response);
 
   AccessLedger& ledger_;
   const RegistryStore& registry_;
+  const PrivateKey& receipt_key_;
+  const bool tls_peers_;
+  const Clock& clock_;
   BrokerMetrics& metrics_;
   absl::Mutex mu_;
   std::shared_ptr<const Federation> federation_ ABSL_GUARDED_BY(mu_);
 };
 
 // Challenges and sessions of signed-in residents, in memory: a broker restart signs everyone
-// out, which costs a resident one more signature and nothing else.
+// out, which costs a resident one more signature and nothing else. Both are bounded: anyone
+// may ask for a challenge, so a flood must not grow memory or slow everyone's calls (expiry
+// pops from the front of an insertion-ordered queue instead of scanning).
 class ResidentSessions {
  public:
-  explicit ResidentSessions(const Clock& clock) : clock_(clock) {}
-  // A fresh single-use challenge for `pseudonym`, valid for two minutes.
-  std::string NewChallenge(const std::string& pseudonym, absl::Time* expires_at);
+  ResidentSessions(const Clock& clock, size_t max_challenges)
+      : clock_(clock), max_challenges_(max_challenges), max_sessions_(max_challenges) {}
+  // A fresh single-use challenge for `pseudonym`, valid for two minutes; RESOURCE_EXHAUSTED
+  // when `max_challenges` are outstanding.
+  absl::StatusOr<std::string> NewChallenge(const std::string& pseudonym, absl::Time* expires_at);
   // Consumes the challenge; true when it was issued for `pseudonym` and has not expired.
   bool TakeChallenge(const std::string& pseudonym, const std::string& challenge);
-  std::string NewSession(const std::string& pseudonym, absl::Time* expires_at);
+  absl::StatusOr<std::string> NewSession(const std::string& pseudonym, absl::Time* expires_at);
   // The pseudonym of a live session, or "".
   std::string SessionPseudonym(const std::string& token);
 
@@ -57,19 +83,27 @@ class ResidentSessions {
     std::string pseudonym;
     absl::Time expires_at;
   };
-  void Expire() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Entries by secret, and the secrets in the order they expire (all live equally long).
+  struct Table {
+    absl::flat_hash_map<std::string, Pending> by_secret;
+    std::deque<std::pair<absl::Time, std::string>> by_expiry;
+  };
+  void Expire(Table& table) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> Add(Table& table, size_t max, absl::Duration lifetime,
+                                  std::string secret, const std::string& pseudonym,
+                                  absl::Time* expires_at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const Clock& clock_;
+  const size_t max_challenges_;
+  const size_t max_sessions_;
   absl::Mutex mu_;
-  std::map<std::string, Pending> challenges_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Pending> sessions_ ABSL_GUARDED_BY(mu_);
+  Table challenges_ ABSL_GUARDED_BY(mu_);
+  Table sessions_ ABSL_GUARDED_BY(mu_);
 };
 
 class ResidentService final : public v1::ResidentAccess::CallbackService {
  public:
   ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer, const Clock& clock,
-                  BrokerMetrics& metrics)
-      : ledger_(ledger), pseudonymizer_(pseudonymizer), clock_(clock), sessions_(clock),
-        metrics_(metrics) {}
+                  BrokerMetrics& metrics, size_t max_pending_challenges);
 
   grpc::ServerUnaryReactor* Challenge(grpc::CallbackServerContext* context,
                                       const v1::ChallengeRequest* request,
@@ -102,6 +136,9 @@ class ResidentService final : public v1::ResidentAccess::CallbackService {
   const Clock& clock_;
   ResidentSessions sessions_;
   BrokerMetrics& metrics_;
+  // Verified against when a resident is not enrolled, so that sign-in takes as long for an
+  // unknown resident as for an enrolled one.
+  const std::string decoy_key_pem_;
 };
 
 }  // namespace renkei

@@ -78,11 +78,7 @@ absl::StatusOr<int64_t> RegistryStore::Apply(const v1::RegistryChange& change,
   if (!next.ok()) return next.status();
   next->set_version(current_.version() + 1);
 
-  v1::AdminLogEntry entry;
-  entry.set_sequence(next_log_sequence_);
-  entry.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
-  entry.set_operator_name(who.name);
-  entry.set_operator_certificate_sha256(who.certificate_sha256);
+  v1::AdminLogEntry entry = NewLogEntry(who, now);
   *entry.mutable_change() = change;
   entry.set_resulting_version(next->version());
 
@@ -96,6 +92,31 @@ absl::StatusOr<int64_t> RegistryStore::Apply(const v1::RegistryChange& change,
   ++next_log_sequence_;
   current_ = *std::move(next);
   return current_.version();
+}
+
+v1::AdminLogEntry RegistryStore::NewLogEntry(const OperatorIdentity& who, absl::Time now) const {
+  v1::AdminLogEntry entry;
+  entry.set_sequence(next_log_sequence_);
+  entry.mutable_time()->set_seconds(absl::ToUnixSeconds(now));
+  entry.set_operator_name(who.name);
+  entry.set_operator_certificate_sha256(who.certificate_sha256);
+  return entry;
+}
+
+absl::Status RegistryStore::LogResidentEnrollment(
+    const v1::AdminLogEntry::ResidentEnrollment& enrollment, const OperatorIdentity& who,
+    absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  v1::AdminLogEntry entry = NewLogEntry(who, now);
+  *entry.mutable_resident_enrollment() = enrollment;
+  entry.set_resulting_version(current_.version());
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  absl::Status written = FromRocks(
+      db_->Put(options, AdminLogKey(next_log_sequence_), entry.SerializeAsString()), "write");
+  if (!written.ok()) return written;
+  ++next_log_sequence_;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::AdminLogEntry>> RegistryStore::ListAdminLog(int limit) const {

@@ -1,5 +1,6 @@
 // RegistryStore: the broker's durable state in RocksDB: the current registry (a
-// GlobalConfiguration with its version) and the admin log of every change (who, what, when).
+// GlobalConfiguration with its version) and the admin log of every change and resident-key
+// enrollment (who, what, when).
 //
 // Each accepted change is written with its admin-log entry in one synced batch, so the log
 // and the registry never disagree. Thread-safe: changes are serialized by a mutex.
@@ -37,12 +38,21 @@ class RegistryStore {
   absl::StatusOr<int64_t> Apply(const v1::RegistryChange& change, const OperatorIdentity& who,
                                 absl::Time now);
 
+  // Records, durably, an operator's enrollment of a resident key in the admin log. The
+  // registry and its version do not change.
+  absl::Status LogResidentEnrollment(const v1::AdminLogEntry::ResidentEnrollment& enrollment,
+                                     const OperatorIdentity& who, absl::Time now);
+
   // Newest first.
   absl::StatusOr<std::vector<v1::AdminLogEntry>> ListAdminLog(int limit) const;
 
  private:
   RegistryStore(std::unique_ptr<rocksdb::DB> db, v1::GlobalConfiguration current,
                 uint64_t next_log_sequence);
+
+  // The next admin-log entry's common fields.
+  v1::AdminLogEntry NewLogEntry(const OperatorIdentity& who, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<rocksdb::DB> db_;
   mutable absl::Mutex mu_;

@@ -1,5 +1,7 @@
 #include "broker/resident_portal.h"
 
+#include <functional>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,9 +16,51 @@ namespace {
 
 constexpr size_t kMaxRequestBytes = 16 * 1024;
 
+// The page runs only its own script and style sheet, talks only to its own origin, and is
+// never framed (clickjacking a resident's history page).
+constexpr char kPagePolicy[] =
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+    "object-src 'none'";
+
+void SetPageHeaders(httplib::Response& response) {
+  response.set_header("Content-Security-Policy", kPagePolicy);
+  response.set_header("X-Content-Type-Options", "nosniff");
+  response.set_header("X-Frame-Options", "DENY");
+  response.set_header("Referrer-Policy", "no-referrer");
+  // Revalidate: a page cached from an older broker would rebuild old signing inputs.
+  response.set_header("Cache-Control", "no-cache");
+}
+
+// Answers hold a resident's history and session: no cache, shared or private, keeps them.
+void SetApiHeaders(httplib::Response& response) {
+  response.set_header("Cache-Control", "no-store");
+  response.set_header("X-Content-Type-Options", "nosniff");
+}
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+// Wraps an API handler so that every answer, errors included, carries the API headers.
+Handler Api(Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& request,
+                                        httplib::Response& response) {
+    SetApiHeaders(response);
+    handler(request, response);
+  };
+}
+
+// A uint64 query parameter, or INVALID_ARGUMENT.
+absl::StatusOr<uint64_t> QueryNumber(const httplib::Request& request, const char* name) {
+  uint64_t value = 0;
+  if (!request.has_param(name) || !absl::SimpleAtoi(request.get_param_value(name), &value)) {
+    return absl::InvalidArgumentError(absl::StrCat("query parameter ", name, " must be a number"));
+  }
+  return value;
+}
+
 int HttpStatus(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kOutOfRange: return 400;
     case absl::StatusCode::kUnauthenticated: return 401;
     case absl::StatusCode::kPermissionDenied: return 403;
     case absl::StatusCode::kNotFound: return 404;
@@ -57,26 +101,28 @@ bool Parse(const httplib::Request& request, httplib::Response& response,
 
 }  // namespace
 
-ResidentPortal::ResidentPortal(ResidentService& residents, const RegistryStore& registry,
-                               const Certificate& tree_head_signer)
-    : residents_(residents), registry_(registry), tree_head_signer_(tree_head_signer) {}
+ResidentPortal::ResidentPortal(ResidentService& residents, const AccessLedger& ledger,
+                               const RegistryStore& registry, const Certificate& tree_head_signer)
+    : residents_(residents), ledger_(ledger), registry_(registry),
+      tree_head_signer_(tree_head_signer) {}
 
 ResidentPortal::~ResidentPortal() { Stop(); }
 
 void ResidentPortal::Routes() {
   server_->set_payload_max_length(kMaxRequestBytes);
   server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
+    SetPageHeaders(response);
     response.set_redirect("/index.html");
   });
   for (const auto& [path, asset] : PortalAssets()) {
     const PortalAsset* served = &asset;
     server_->Get(path, [served](const httplib::Request&, httplib::Response& response) {
-      response.set_header("Content-Security-Policy", "default-src 'self'");
-      response.set_header("X-Content-Type-Options", "nosniff");
+      SetPageHeaders(response);
       response.set_content(served->body, served->content_type.c_str());
     });
   }
-  server_->Get("/api/tree-head-key", [this](const httplib::Request&, httplib::Response& response) {
+  server_->Get("/api/tree-head-key", Api([this](const httplib::Request&,
+                                                httplib::Response& response) {
     // SubjectPublicKeyInfo DER of the key that signs tree heads, for WebCrypto's importKey.
     X509* x509 = tree_head_signer_.get();
     unsigned char* der = nullptr;
@@ -85,22 +131,40 @@ void ResidentPortal::Routes() {
     OPENSSL_free(der);
     response.set_content(absl::StrCat("{\"spki\":\"", absl::Base64Escape(spki), "\"}"),
                          "application/json");
-  });
-  server_->Post("/api/challenge", [this](const httplib::Request& request, httplib::Response& response) {
+  }));
+  // RFC 9162 consistency proof between two tree sizes, as ResidentAccess/GetConsistencyProof
+  // serves it: public, like the tree heads it links. The page checks that the tree head it
+  // is shown extends the one it saw before.
+  server_->Get("/api/consistency-proof", Api([this](const httplib::Request& request,
+                                                    httplib::Response& response) {
+    auto from = QueryNumber(request, "from");
+    if (!from.ok()) return Error(response, from.status());
+    auto to = QueryNumber(request, "to");
+    if (!to.ok()) return Error(response, to.status());
+    auto proof = ledger_.ConsistencyProof(*from, *to);
+    if (!proof.ok()) return Error(response, proof.status());
+    v1::ConsistencyProofResponse message;
+    for (std::string& hash : *proof) message.add_proof(std::move(hash));
+    response.set_content(ToJson(message), "application/json");
+  }));
+  server_->Post("/api/challenge", Api([this](const httplib::Request& request,
+                                             httplib::Response& response) {
     v1::ChallengeRequest message;
     if (!Parse(request, response, &message)) return;
     auto result = residents_.DoChallenge(message);
     if (!result.ok()) return Error(response, result.status());
     response.set_content(ToJson(*result), "application/json");
-  });
-  server_->Post("/api/sign-in", [this](const httplib::Request& request, httplib::Response& response) {
+  }));
+  server_->Post("/api/sign-in", Api([this](const httplib::Request& request,
+                                           httplib::Response& response) {
     v1::SignInRequest message;
     if (!Parse(request, response, &message)) return;
     auto result = residents_.DoSignIn(message);
     if (!result.ok()) return Error(response, result.status());
     response.set_content(ToJson(*result), "application/json");
-  });
-  server_->Post("/api/records", [this](const httplib::Request& request, httplib::Response& response) {
+  }));
+  server_->Post("/api/records", Api([this](const httplib::Request& request,
+                                           httplib::Response& response) {
     v1::ListRecordsRequest message;
     if (!Parse(request, response, &message)) return;
     auto result = residents_.DoListRecords(message);
@@ -115,7 +179,7 @@ void ResidentPortal::Routes() {
     response.set_content(
         absl::StrCat("{\"response\":", ToJson(*result), ",\"memberNames\":{", names, "}}"),
         "application/json");
-  });
+  }));
 }
 
 absl::Status ResidentPortal::Start(const std::string& address) {

@@ -1,7 +1,9 @@
 // ResidentPortal: the broker's web portal for residents over HTTP: the embedded static pages
-// and a small JSON API over ResidentService (challenge, sign-in, records) plus the public key
-// that signs tree heads. Proof checking happens in the browser. Thread-safe (cpp-httplib runs
-// handlers on its own thread pool; ResidentService is thread-safe).
+// and a small JSON API over ResidentService (challenge, sign-in, records) plus, for anyone,
+// the public key that signs tree heads and consistency proofs between tree sizes. Proof
+// checking happens in the browser. Pages carry a strict Content-Security-Policy; API answers
+// are never cached. Thread-safe (cpp-httplib runs handlers on its own thread pool;
+// ResidentService and AccessLedger are thread-safe).
 #ifndef RENKEI_BROKER_RESIDENT_PORTAL_H_
 #define RENKEI_BROKER_RESIDENT_PORTAL_H_
 
@@ -10,6 +12,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "broker/access_ledger.h"
 #include "broker/ledger_services.h"
 #include "broker/registry_store.h"
 #include "common/certificates.h"
@@ -22,8 +25,10 @@ namespace renkei {
 
 class ResidentPortal {
  public:
-  ResidentPortal(ResidentService& residents, const RegistryStore& registry,
-                 const Certificate& tree_head_signer);
+  // Borrows every argument but the certificate; they must outlive the portal. `ledger` is the
+  // one `residents` reads (it serves consistency proofs).
+  ResidentPortal(ResidentService& residents, const AccessLedger& ledger,
+                 const RegistryStore& registry, const Certificate& tree_head_signer);
   ~ResidentPortal();
 
   // Listens on `address` ("host:port") and serves on a background thread.
@@ -34,6 +39,7 @@ class ResidentPortal {
   void Routes();
 
   ResidentService& residents_;
+  const AccessLedger& ledger_;
   const RegistryStore& registry_;
   const Certificate tree_head_signer_;
   std::unique_ptr<httplib::Server> server_;

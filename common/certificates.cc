@@ -183,7 +183,8 @@ absl::StatusOr<PrivateKey> PrivateKey::FromPem(absl::string_view pem) {
 }
 
 absl::StatusOr<PrivateKey> PrivateKey::FromPemFile(const std::string& path) {
-  auto pem = ReadFile(path);
+  // A key another local user can read is already leaked; refuse it rather than sign with it.
+  auto pem = ReadSecretFile(path, "key file");
   if (!pem.ok()) return pem.status();
   auto key = FromPem(*pem);
   OPENSSL_cleanse(pem->data(), pem->size());

@@ -60,6 +60,8 @@ std::string EcdsaDerToRaw(absl::string_view der);
 
 class PrivateKey {
  public:
+  // Reads the key with ReadSecretFile (common/files.h): FAILED_PRECONDITION for a file
+  // group or others may access (mode & 077), a symbolic link, or one another user owns.
   static absl::StatusOr<PrivateKey> FromPemFile(const std::string& path);
   static absl::StatusOr<PrivateKey> FromPem(absl::string_view pem);
   static PrivateKey GenerateP256();

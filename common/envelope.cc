@@ -1,5 +1,7 @@
 #include "common/envelope.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
@@ -7,9 +9,9 @@
 
 namespace renkei {
 
-absl::StatusOr<v1::SignedHeader> SignHeader(std::string header_bytes,
+absl::StatusOr<v1::SignedHeader> SignHeader(SignedType type, std::string header_bytes,
                                             const SigningIdentity& signer) {
-  auto signature = signer.key.Sign(header_bytes);
+  auto signature = SignTyped(signer.key, type, header_bytes);
   if (!signature.ok()) return signature.status();
   v1::SignedHeader signed_header;
   signed_header.set_header(std::move(header_bytes));
@@ -20,7 +22,7 @@ absl::StatusOr<v1::SignedHeader> SignHeader(std::string header_bytes,
   return signed_header;
 }
 
-absl::Status VerifySignedHeader(const v1::SignedHeader& signed_header,
+absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_header,
                                 const Federation& federation) {
   const std::string signer = ToString(signed_header.signer());
   if (signed_header.algorithm() != v1::ECDSA_P256_SHA256) {
@@ -56,9 +58,10 @@ absl::Status VerifySignedHeader(const v1::SignedHeader& signed_header,
     return absl::UnauthenticatedError(
         absl::StrCat("signing certificate of ", signer, ": ", chain.message()));
   }
-  if (!certificate->VerifySignature(signed_header.header(), signed_header.signature())) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("header signature does not verify with the signing certificate of ", signer));
+  if (!VerifyTyped(*certificate, type, signed_header.header(), signed_header.signature())) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "signature does not verify as a ", SignedTypeName(type),
+        " with the signing certificate of ", signer));
   }
   return absl::OkStatus();
 }
@@ -76,6 +79,49 @@ absl::Status CheckFreshness(const google::protobuf::Timestamp& created_at, absl:
 }
 
 std::string NewMessageId() { return ToHex(RandomBytes(16)); }
+
+bool IsMessageId(absl::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+namespace {
+
+bool IsPrintableAscii(absl::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+absl::Status CheckField(absl::string_view name, absl::string_view value, bool required) {
+  if (required && value.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is empty"));
+  if (value.size() > kMaxFieldBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " is longer than ", kMaxFieldBytes, " bytes"));
+  }
+  if (!IsPrintableAscii(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " is not printable ASCII"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateRequestHeaderFields(const v1::RequestHeader& header) {
+  if (!IsMessageId(header.message_id())) {
+    return absl::InvalidArgumentError("message id is not 32 lowercase hex digits");
+  }
+  if (header.subjects_size() < 1 || header.subjects_size() > kMaxSubjects) {
+    return absl::InvalidArgumentError(absl::StrCat("request names ", header.subjects_size(),
+                                                   " subjects; 1 to ", kMaxSubjects, " allowed"));
+  }
+  for (const std::string& subject : header.subjects()) {
+    absl::Status status = CheckField("subject", subject, /*required=*/true);
+    if (!status.ok()) return status;
+  }
+  absl::Status purpose = CheckField("purpose", header.purpose(), /*required=*/true);
+  if (!purpose.ok()) return purpose;
+  return CheckField("user", header.user(), /*required=*/false);
+}
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   google::protobuf::Timestamp timestamp;

@@ -9,12 +9,13 @@ namespace {
 class EnvelopeTest : public ::testing::Test {
  protected:
   v1::SignedHeader Signed(const std::string& bytes = "header bytes") {
-    auto signed_header = SignHeader(bytes, test_.consumer_signer);
+    auto signed_header = SignHeader(SignedType::kRequestHeader, bytes, test_.consumer_signer);
     EXPECT_TRUE(signed_header.ok());
     return *signed_header;
   }
-  absl::Status Verify(const v1::SignedHeader& header) {
-    return VerifySignedHeader(header, *test_.Build());
+  absl::Status Verify(const v1::SignedHeader& header,
+                      SignedType type = SignedType::kRequestHeader) {
+    return VerifySignedHeader(type, header, *test_.Build());
   }
   TestFederation test_;
 };
@@ -23,6 +24,21 @@ TEST_F(EnvelopeTest, SignedHeaderVerifies) {
   v1::SignedHeader header = Signed();
   EXPECT_EQ(header.algorithm(), v1::ECDSA_P256_SHA256);
   EXPECT_TRUE(Verify(header).ok()) << Verify(header);
+}
+
+// A response header whose message id the consumer chose to be a serialized AccessRecord
+// parses as a RecordBatch (both field 1, length-delimited): signed as a response header,
+// it must never verify as a record batch (issue 8, item 1).
+TEST_F(EnvelopeTest, AHeaderSignedAsOneTypeIsRefusedAsAnother) {
+  v1::SignedHeader header = Signed();
+  for (SignedType other : {SignedType::kResponseHeader, SignedType::kRecordBatch,
+                           SignedType::kLedgerReceipt, SignedType::kConfiguration}) {
+    absl::Status status = Verify(header, other);
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_NE(std::string(status.message()).find(std::string(SignedTypeName(other))),
+              std::string::npos)
+        << status;
+  }
 }
 
 TEST_F(EnvelopeTest, TamperedHeaderIsRejected) {
@@ -43,7 +59,7 @@ TEST_F(EnvelopeTest, WrongKeyIsRejected) {
   // The registered certificate, but a signature by another key.
   SigningIdentity impostor = test_.consumer_signer;
   impostor.key = PrivateKey::GenerateP256();
-  auto header = SignHeader("header bytes", impostor);
+  auto header = SignHeader(SignedType::kRequestHeader, "header bytes", impostor);
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(Verify(*header).code(), absl::StatusCode::kUnauthenticated);
 }
@@ -52,7 +68,7 @@ TEST_F(EnvelopeTest, CertificateOfAnotherMemberIsRejected) {
   // Signed correctly by the provider's key, but claiming to be the consumer member.
   SigningIdentity claimed = test_.provider_signer;
   claimed.member = test_.consumer_signer.member;
-  auto header = SignHeader("header bytes", claimed);
+  auto header = SignHeader(SignedType::kRequestHeader, "header bytes", claimed);
   ASSERT_TRUE(header.ok());
   absl::Status status = Verify(*header);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
@@ -67,7 +83,7 @@ TEST_F(EnvelopeTest, CertificateFromAnotherCaIsRejectedEvenIfRegistered) {
   test_.configuration.mutable_members(0)->add_signing_certificate_sha256(
       rogue.certificate.fingerprint());
   SigningIdentity identity{test_.consumer_signer.member, rogue.certificate, rogue.key};
-  auto header = SignHeader("header bytes", identity);
+  auto header = SignHeader(SignedType::kRequestHeader, "header bytes", identity);
   ASSERT_TRUE(header.ok());
   absl::Status status = Verify(*header);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);

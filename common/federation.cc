@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/identifiers.h"
 #include "common/status_macros.h"
@@ -10,14 +11,49 @@ namespace renkei {
 namespace {
 
 constexpr int64_t kDefaultMaxMessageBytes = 4 << 20;
+// Servers size gRPC limits as max_message_bytes plus an envelope allowance in an int: a
+// bound far below INT_MAX keeps that sum from overflowing.
+constexpr int64_t kLargestMaxMessageBytes = 64 << 20;
 constexpr int64_t kDefaultMaxClockSkewSeconds = 60;
+// Beyond an hour the replay cache would have to remember message ids for hours, and a
+// clock that far off is broken rather than skewed.
+constexpr int64_t kLargestMaxClockSkewSeconds = 3600;
 
-absl::Status CheckFingerprint(absl::string_view what, const std::string& fingerprint) {
+// `fingerprint` as it may appear in a message: it came from an operator or a peer.
+std::string Quoted(const std::string& fingerprint) {
+  constexpr size_t kShown = 80;
+  if (fingerprint.size() <= kShown) return absl::StrCat("\"", absl::CEscape(fingerprint), "\"");
+  return absl::StrCat("\"", absl::CEscape(fingerprint.substr(0, kShown)), "\"... (",
+                      fingerprint.size(), " bytes)");
+}
+
+// `owner` names the server or member ("security server JP/GOV/MHLW/ss1"), `field` the
+// configuration field, so that an operator can find the entry to fix.
+absl::Status CheckFingerprint(absl::string_view owner, absl::string_view field,
+                              const std::string& fingerprint) {
   bool ok = fingerprint.size() == 64;
   for (char c : fingerprint) ok = ok && (absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'));
   if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(owner, ": ", field, " ", Quoted(fingerprint),
+                     " is not a SHA-256 fingerprint (64 lowercase hex digits)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLimits(const v1::Limits& limits) {
+  if (limits.max_message_bytes() < 0 || limits.max_message_bytes() > kLargestMaxMessageBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        what, ": \"", fingerprint, "\" is not a SHA-256 fingerprint (64 lowercase hex digits)"));
+        "global configuration: limits.max_message_bytes is ", limits.max_message_bytes(),
+        "; it must be between 1 and ", kLargestMaxMessageBytes, " (64 MiB), or 0 for the ",
+        "default ", kDefaultMaxMessageBytes, " (4 MiB)"));
+  }
+  if (limits.max_clock_skew_seconds() < 0 ||
+      limits.max_clock_skew_seconds() > kLargestMaxClockSkewSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "global configuration: limits.max_clock_skew_seconds is ",
+        limits.max_clock_skew_seconds(), "; it must be between 1 and ",
+        kLargestMaxClockSkewSeconds, ", or 0 for the default ", kDefaultMaxClockSkewSeconds));
   }
   return absl::OkStatus();
 }
@@ -65,6 +101,7 @@ absl::StatusOr<std::shared_ptr<const Federation>> Federation::Create(
   const std::string& instance = c.instance();
   for (const std::string& pem : c.trusted_ca_pem()) f.trusted_ca_pem_ += pem;
 
+  RENKEI_RETURN_IF_ERROR(CheckLimits(c.limits()));
   f.max_message_bytes_ =
       c.limits().max_message_bytes() > 0 ? c.limits().max_message_bytes() : kDefaultMaxMessageBytes;
   f.max_clock_skew_ = absl::Seconds(c.limits().max_clock_skew_seconds() > 0
@@ -85,14 +122,26 @@ absl::StatusOr<std::shared_ptr<const Federation>> Federation::Create(
       }
     }
     for (const std::string& fingerprint : member.signing_certificate_sha256()) {
-      RENKEI_RETURN_IF_ERROR(
-          CheckFingerprint(absl::StrCat("signing certificate of ", member.id()), fingerprint));
+      RENKEI_RETURN_IF_ERROR(CheckFingerprint(absl::StrCat("member ", member.id()),
+                                              "signing_certificate_sha256", fingerprint));
       f.signing_certificates_.emplace(member.id(), fingerprint);
     }
   }
+  // TLS name → the server id that has it. Peers check a provider's certificate against its
+  // TLS name, which folds case, '_' and label boundaries (identifiers.h): two servers with
+  // one name could pass each other's handshake check.
+  std::map<std::string, std::string> tls_names;
   for (const v1::SecurityServer& server : c.security_servers()) {
     RENKEI_ASSIGN_OR_RETURN(v1::SecurityServerId id, ParseSecurityServerId(server.id()));
     RENKEI_RETURN_IF_ERROR(CheckInstance(instance, id.member(), server.id()));
+    const std::string tls_name = SecurityServerTlsName(id);
+    auto [named, unique] = tls_names.emplace(tls_name, server.id());
+    if (!unique && named->second != server.id()) {  // the same id twice is reported below
+      return absl::InvalidArgumentError(absl::StrCat(
+          "security servers ", named->second, " and ", server.id(), " would share the TLS name ",
+          tls_name, " (TLS names ignore case, read '_' as '-' and '.' as a label boundary); ",
+          "rename one of them"));
+    }
     if (f.members_.count(ToString(id.member())) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "security server ", server.id(), " belongs to unknown member ", ToString(id.member())));
@@ -112,9 +161,9 @@ absl::StatusOr<std::shared_ptr<const Federation>> Federation::Create(
         }
       }
     }
-    RENKEI_RETURN_IF_ERROR(
-        CheckFingerprint(absl::StrCat("authentication certificate of ", server.id()),
-                         server.authentication_certificate_sha256()));
+    RENKEI_RETURN_IF_ERROR(CheckFingerprint(absl::StrCat("security server ", server.id()),
+                                            "authentication_certificate_sha256",
+                                            server.authentication_certificate_sha256()));
     FederationServer entry{id, server.id(),
                            {server.addresses().begin(), server.addresses().end()},
                            server.authentication_certificate_sha256()};
@@ -136,7 +185,8 @@ absl::StatusOr<std::shared_ptr<const Federation>> Federation::Create(
     }
   }
   for (const std::string& fingerprint : c.revoked_certificate_sha256()) {
-    RENKEI_RETURN_IF_ERROR(CheckFingerprint("revoked certificate", fingerprint));
+    RENKEI_RETURN_IF_ERROR(
+        CheckFingerprint("global configuration", "revoked_certificate_sha256", fingerprint));
     f.revoked_.insert(fingerprint);
   }
   return std::shared_ptr<const Federation>(federation);

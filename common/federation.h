@@ -29,8 +29,11 @@ struct FederationServer {
 class Federation {
  public:
   // Validates `configuration`: identifiers well-formed and of this instance, no duplicates,
-  // every reference resolves, fingerprints are 64 hex digits, at least one trusted CA.
-  // INVALID_ARGUMENT naming the first problem otherwise.
+  // every reference resolves, fingerprints are 64 lowercase hex digits, at least one trusted
+  // CA, no two security servers with the same SecurityServerTlsName, limits.max_message_bytes
+  // within 0..64 MiB and limits.max_clock_skew_seconds within 0..3600 (0: the default,
+  // 4 MiB and 60 s). INVALID_ARGUMENT naming the first problem, its field and its server or
+  // member otherwise.
   static absl::StatusOr<std::shared_ptr<const Federation>> Create(
       v1::GlobalConfiguration configuration);
   // The indexes point into the owned configuration: never copied.

@@ -29,6 +29,15 @@ std::string ToString(const v1::SecurityServerId& id);
 // The DNS name a security server's authentication certificate carries and that peers
 // check at the TLS handshake: JP/MUNI/131016/ss1 → ss1.131016.muni.jp.renkei.internal
 // ('_' becomes '-': DNS allows neither '_' nor upper case).
+//
+// Not injective, for exactly three reasons: case is folded, '_' and '-' are one, and a '.'
+// inside a part is read as a label boundary (JP/d/b.c/a and JP/d/c/a.b both give
+// a.b.c.d.jp.renkei.internal). Apart from these the parts are joined in a fixed order under
+// a fixed suffix, so ids that differ otherwise give different names. Federation::Create
+// refuses a configuration in which two security servers share a name, so within one
+// federation the name identifies one server. The name is not checked to be a valid DNS
+// name (a 64-character part exceeds DNS's 63-octet label limit; a part starting or ending
+// in '.' gives an empty label): such a server only fails its own handshakes.
 std::string SecurityServerTlsName(const v1::SecurityServerId& id);
 
 bool operator==(const v1::MemberId& a, const v1::MemberId& b);

@@ -20,7 +20,7 @@ absl::StatusOr<Pseudonymizer> Pseudonymizer::FromHex(absl::string_view hex) {
 }
 
 absl::StatusOr<Pseudonymizer> Pseudonymizer::FromFile(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadSecretFile(path, "pepper file");
   if (!text.ok()) return text.status();
   auto pseudonymizer = FromHex(*text);
   OPENSSL_cleanse(text->data(), text->size());

@@ -14,6 +14,8 @@ namespace renkei {
 class Pseudonymizer {
  public:
   // The pepper file holds 64 hex digits (32 bytes), as `renkeictl pki create-pepper` writes.
+  // It is read with ReadSecretFile (common/files.h): FAILED_PRECONDITION unless it is a
+  // regular file of mode 0600 (or stricter) owned by this process's user or root.
   static absl::StatusOr<Pseudonymizer> FromFile(const std::string& path);
   static absl::StatusOr<Pseudonymizer> FromHex(absl::string_view hex);
   ~Pseudonymizer();

@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/typed_signature.h"
 
 namespace renkei {
 namespace {
@@ -17,7 +18,8 @@ absl::StatusOr<v1::SignedGlobalConfiguration> SignConfiguration(
     const v1::GlobalConfiguration& configuration, const PrivateKey& key) {
   v1::SignedGlobalConfiguration signed_configuration;
   signed_configuration.set_configuration(configuration.SerializeAsString());
-  auto signature = key.Sign(signed_configuration.configuration());
+  auto signature =
+      SignTyped(key, SignedType::kConfiguration, signed_configuration.configuration());
   if (!signature.ok()) return signature.status();
   signed_configuration.set_signature(*std::move(signature));
   signed_configuration.set_algorithm(v1::ECDSA_P256_SHA256);
@@ -32,8 +34,8 @@ absl::StatusOr<v1::GlobalConfiguration> VerifyConfiguration(
         absl::StrCat("global configuration signed with unsupported algorithm ",
                      v1::SignatureAlgorithm_Name(signed_configuration.algorithm())));
   }
-  if (!signing_certificate.VerifySignature(signed_configuration.configuration(),
-                                           signed_configuration.signature())) {
+  if (!VerifyTyped(signing_certificate, SignedType::kConfiguration,
+                   signed_configuration.configuration(), signed_configuration.signature())) {
     return absl::UnauthenticatedError(
         "global configuration signature does not verify with the anchor's certificate");
   }

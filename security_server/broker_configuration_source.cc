@@ -5,6 +5,7 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/signed_configuration.h"
+#include "common/transport_security.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -26,8 +27,9 @@ BrokerConfigurationSource::BrokerConfigurationSource(const v1::ConfigurationAnch
       refresh_interval_(refresh_interval),
       clock_(clock) {
   for (const std::string& address : anchor_.broker_addresses()) {
+    // Start() checked that the anchor allows each address.
     brokers_.push_back(v1::ConfigurationDistribution::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
+        grpc::CreateChannel(address, *BrokerChannelCredentials(anchor_, address, nullptr))));
   }
 }
 
@@ -36,6 +38,13 @@ absl::StatusOr<std::unique_ptr<BrokerConfigurationSource>> BrokerConfigurationSo
     absl::Duration refresh_interval, const Clock& clock) {
   if (anchor.instance().empty() || anchor.broker_addresses().empty()) {
     return absl::InvalidArgumentError("configuration anchor needs an instance and a broker address");
+  }
+  for (const std::string& address : anchor.broker_addresses()) {
+    auto credentials = BrokerChannelCredentials(anchor, address, nullptr);
+    if (!credentials.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("configuration anchor: ", credentials.status().message()));
+    }
   }
   auto certificate = Certificate::FromPem(anchor.configuration_signing_certificate_pem());
   if (!certificate.ok()) {

@@ -41,6 +41,7 @@ class BrokerConfigurationSourceTest : public ::testing::Test {
     ASSERT_NE(port_, 0);
     signer_ = std::make_unique<TestCredentials>(pki_.IssueSigning("JP/BROKER/config", pki_.ca));
     anchor_.set_instance("JP");
+    anchor_.set_plaintext_loopback_only(true);  // this fake serves plaintext on loopback
     anchor_.add_broker_addresses(absl::StrCat("127.0.0.1:", port_));
     anchor_.set_configuration_signing_certificate_pem(signer_->certificate.Pem());
     cache_ = absl::StrCat(getenv("TEST_TMPDIR"), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".cache");

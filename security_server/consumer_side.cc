@@ -12,9 +12,6 @@
 namespace renkei {
 namespace {
 
-constexpr size_t kMaxSubjects = 100;
-constexpr size_t kMaxValueLength = 256;
-
 std::vector<std::string> Values(const LocalCall& call, const char* key) {
   std::vector<std::string> values;
   auto range = call.metadata.equal_range(key);
@@ -32,14 +29,6 @@ absl::StatusOr<std::string> ExactlyOne(const LocalCall& call, const char* key) {
                                                    " times; exactly one is allowed"));
   }
   return values[0];
-}
-
-absl::Status CheckText(const char* key, const std::string& value) {
-  if (value.size() > kMaxValueLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(key, " is longer than ", kMaxValueLength, " bytes"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -166,22 +155,16 @@ absl::StatusOr<PreparedExchange> ConsumerSide::Prepare(LocalCall call) const {
     return absl::InvalidArgumentError(
         absl::StrCat("missing ", kSubjectKey, " metadata: name the resident(s) concerned"));
   }
-  if (subjects.size() > kMaxSubjects) {
+  if (subjects.size() > static_cast<size_t>(kMaxSubjects)) {
     return absl::InvalidArgumentError(
         absl::StrCat("more than ", kMaxSubjects, " ", kSubjectKey, " values"));
   }
-  for (const std::string& subject : subjects) {
-    if (subject.empty()) return absl::InvalidArgumentError(absl::StrCat(kSubjectKey, " is empty"));
-    RENKEI_RETURN_IF_ERROR(CheckText(kSubjectKey, subject));
-  }
   RENKEI_ASSIGN_OR_RETURN(std::string purpose, ExactlyOne(call, kPurposeKey));
-  RENKEI_RETURN_IF_ERROR(CheckText(kPurposeKey, purpose));
   std::vector<std::string> users = Values(call, kUserKey);
   if (users.size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat(kUserKey, " metadata given more than once"));
   }
   std::string user = users.empty() ? "" : users[0];
-  RENKEI_RETURN_IF_ERROR(CheckText(kUserKey, user));
   if (!IsFullMethodName(call.method)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", call.method, "\" is not a gRPC method"));
   }
@@ -218,10 +201,14 @@ absl::StatusOr<PreparedExchange> ConsumerSide::Prepare(LocalCall call) const {
   header.set_purpose(purpose);
   header.set_user(user);
   header.set_payload_sha256(Sha256(call.payload));
+  absl::Status fields = ValidateRequestHeaderFields(header);
+  if (!fields.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("renkei-* metadata: ", fields.message()));
+  }
   std::string header_bytes = header.SerializeAsString();
   prepared.request_header_sha256 = Sha256(header_bytes);
   RENKEI_ASSIGN_OR_RETURN(*prepared.request.mutable_request(),
-                          SignHeader(std::move(header_bytes), signer->second));
+                          SignHeader(SignedType::kRequestHeader, std::move(header_bytes), signer->second));
   prepared.request.set_payload(std::move(call.payload));
   return prepared;
 }
@@ -239,7 +226,7 @@ absl::StatusOr<ProviderAnswer> ConsumerSide::Complete(const PreparedExchange& pr
         server_certificate_sha256, ", not its registered one"));
   }
   const v1::SignedHeader& signed_response = response.response();
-  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(signed_response, federation));
+  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(SignedType::kResponseHeader, signed_response, federation));
   if (signed_response.signer() != prepared.header.service().member()) {
     return absl::UnauthenticatedError(absl::StrCat(
         "response signed by ", ToString(signed_response.signer()), ", not by the provider ",

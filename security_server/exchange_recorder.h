@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "renkei/v1/envelope.pb.h"
 #include "renkei/v1/ledger.pb.h"
@@ -31,6 +32,9 @@ class ExchangeRecorder {
  public:
   virtual ~ExchangeRecorder() = default;
   virtual absl::Status Record(const ExchangeEvidence& evidence) = 0;
+  // True when a request with `message_id` was answered as provider (its evidence recorded
+  // with role PROVIDER), however long ago.
+  virtual absl::StatusOr<bool> HasRecordedRequest(const std::string& message_id) const = 0;
 };
 
 }  // namespace renkei

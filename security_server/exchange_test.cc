@@ -1,5 +1,6 @@
 // ConsumerSide and ProviderSide together, without gRPC: a request prepared by one is verified
 // by the other, and the answer travels back, with fakes for the clock and the recorder.
+#include <set>
 #include <vector>
 
 #include "common/digest.h"
@@ -34,8 +35,13 @@ class MemoryRecorder final : public ExchangeRecorder {
     if (!fail_with.ok()) return fail_with;
     message_ids.push_back(evidence.message_id);
     if (evidence.access_record) access_records.push_back(*evidence.access_record);
+    if (evidence.role == v1::MessageLogEntry::PROVIDER) answered.insert(evidence.message_id);
     return absl::OkStatus();
   }
+  absl::StatusOr<bool> HasRecordedRequest(const std::string& message_id) const override {
+    return answered.count(message_id) > 0;
+  }
+  std::set<std::string> answered;
   absl::Status fail_with;
   std::vector<std::string> message_ids;
   std::vector<v1::AccessRecord> access_records;
@@ -45,7 +51,7 @@ class ExchangeTest : public ::testing::Test {
  protected:
   ExchangeTest()
       : clock_(absl::Now()),
-        replay_cache_(clock_, absl::Seconds(60), 1000) {
+        replay_cache_(clock_, 1000) {
     consumer_settings_.server_id_text = TestFederation::kConsumerServer;
     consumer_settings_.local_plaintext = true;
     consumer_settings_.local_clients[TestFederation::kClient] = {};
@@ -211,7 +217,8 @@ TEST_F(ExchangeTest, TamperedOrMisboundResponsesAreRejected) {
             absl::StatusCode::kUnauthenticated);
   // Signed by a member other than the provider.
   v1::ExchangeResponse wrong_signer = *response;
-  *wrong_signer.mutable_response() = *SignHeader(response->response().header(), pki_.consumer_signer);
+  *wrong_signer.mutable_response() = *SignHeader(SignedType::kResponseHeader, response->response().header(),
+                                                     pki_.consumer_signer);
   EXPECT_THAT(std::string(consumer_->Complete(*prepared, ProviderFingerprint(), wrong_signer)
                               .status().message()),
               HasSubstr("not by the provider"));

@@ -12,6 +12,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "common/grpc_glue.h"
+#include "common/transport_security.h"
 
 namespace renkei {
 namespace {
@@ -61,8 +62,8 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     prepared_ = *std::move(prepared);
     peer_call_started_ = absl::Now();
     client_context_ = grpc::ClientContext::FromCallbackServerContext(*context_);
-    endpoint_.PeerStub(prepared_.provider, *prepared_.federation)
-        .async()
+    peer_stub_ = endpoint_.PeerStub(prepared_.provider, *prepared_.federation);
+    peer_stub_->async()
         ->Exchange(client_context_.get(), &prepared_.request, &response_,
                    [this](grpc::Status status) { OnPeerDone(status); });
   }
@@ -148,6 +149,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer request_;
   grpc::ByteBuffer reply_;
   PreparedExchange prepared_;
+  std::shared_ptr<v1::PeerExchange::Stub> peer_stub_;  // held for the call
   std::unique_ptr<grpc::ClientContext> client_context_;
   v1::ExchangeResponse response_;
 };
@@ -168,26 +170,40 @@ grpc::ServerGenericBidiReactor* LocalEndpoint::CreateReactor(
   return new LocalCallReactor(context, *this);
 }
 
-v1::PeerExchange::Stub& LocalEndpoint::PeerStub(const FederationServer& server,
-                                                const Federation& federation) {
-  std::string key = absl::StrCat(server.id_text, "|", absl::StrJoin(server.addresses, ","), "|",
-                                 Sha256(federation.trusted_ca_pem()));
+std::shared_ptr<v1::PeerExchange::Stub> LocalEndpoint::PeerStub(const FederationServer& server,
+                                                                const Federation& federation) {
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<v1::PeerExchange::Stub>& stub = peers_[key];
+  if (federation.configuration().version() != peers_version_) {
+    peers_.clear();
+    peers_version_ = federation.configuration().version();
+  }
+  std::shared_ptr<v1::PeerExchange::Stub>& stub = peers_[server.id_text];
   if (stub == nullptr) {
-    grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = federation.trusted_ca_pem();
-    tls.pem_cert_chain = settings_.peer_tls.certificate_pem;
-    tls.pem_private_key = settings_.peer_tls.key_pem;
+    const std::string registered = server.authentication_certificate_sha256;
+    const bool revoked = federation.IsRevoked(registered);
+    const std::string id = server.id_text;
+    auto credentials = PinnedChannelCredentials(
+        federation.trusted_ca_pem(), &settings_.peer_tls,
+        [registered, revoked, id](const std::string& fingerprint) {
+          if (fingerprint != registered) {
+            return absl::UnauthenticatedError(absl::StrCat(
+                "security server ", id, " presented TLS certificate sha256 ", fingerprint,
+                ", not its registered one"));
+          }
+          if (revoked) {
+            return absl::UnauthenticatedError(absl::StrCat(
+                "the authentication certificate of security server ", id, " is revoked"));
+          }
+          return absl::OkStatus();
+        });
     grpc::ChannelArguments args;
-    // The handshake checks the provider server's certificate names exactly this server.
     args.SetSslTargetNameOverride(SecurityServerTlsName(server.id));
     args.SetMaxReceiveMessageSize(max_peer_response_bytes_);
     args.SetLoadBalancingPolicyName("pick_first");
     stub = v1::PeerExchange::NewStub(
-        grpc::CreateCustomChannel(ChannelTarget(server), grpc::SslCredentials(tls), args));
+        grpc::CreateCustomChannel(ChannelTarget(server), credentials, args));
   }
-  return *stub;
+  return stub;
 }
 
 }  // namespace renkei

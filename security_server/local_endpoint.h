@@ -30,8 +30,12 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
       grpc::GenericCallbackServerContext* context) override;
 
   // The stub for a provider security server, created on first use; gRPC's pick_first policy
-  // fails over between its addresses.
-  v1::PeerExchange::Stub& PeerStub(const FederationServer& server, const Federation& federation);
+  // fails over between its addresses. Its TLS handshake accepts only the server's registered,
+  // unrevoked authentication certificate, before a byte of any request is written. The table
+  // is rebuilt when the configuration version changes (channels of an older version close
+  // once the calls holding them finish).
+  std::shared_ptr<v1::PeerExchange::Stub> PeerStub(const FederationServer& server,
+                                                   const Federation& federation);
 
   const ConsumerSide& consumer() const { return consumer_; }
   ExchangeMetrics& metrics() { return metrics_; }
@@ -44,8 +48,8 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   ExchangeMetrics& metrics_;
   OperationalLog& operational_log_;
   absl::Mutex mu_;
-  // Keyed by server id, addresses and CA set, so a changed configuration gets a new channel.
-  std::map<std::string, std::unique_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);
+  int64_t peers_version_ ABSL_GUARDED_BY(mu_) = -1;
+  std::map<std::string, std::shared_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace renkei

@@ -11,6 +11,13 @@ namespace {
 
 constexpr char kEntryPrefix = 'e';
 constexpr char kOutboxPrefix = 'o';
+constexpr char kQuarantinePrefix = 'x';      // outbox sequence → QuarantinedRecord
+constexpr char kReceiptPrefix = 'r';         // message id → SignedLedgerReceipt
+constexpr char kAnsweredPrefix = 'm';        // message id answered as provider → ""
+
+std::string IdKey(char prefix, absl::string_view message_id) {
+  return absl::StrCat(std::string(1, prefix), message_id);
+}
 
 std::string SequenceKey(char prefix, uint64_t sequence) {
   return NumberedKey(std::string(1, prefix), sequence);
@@ -77,7 +84,8 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
   std::string bytes = entry.SerializeAsString();
   last_hash_ = Sha256(bytes);
   pending_.push_back({sequence, std::move(bytes),
-                      evidence.access_record ? evidence.access_record->SerializeAsString() : ""});
+                      evidence.access_record ? evidence.access_record->SerializeAsString() : "",
+                      evidence.role == v1::MessageLogEntry::PROVIDER ? evidence.message_id : ""});
 
   // Group commit: whoever finds no writer active becomes the writer for everything pending.
   while (durable_through_ <= sequence && failure_.ok()) {
@@ -99,6 +107,9 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
       batch.Put(EntryKey(pending.sequence), pending.entry);
       if (!pending.access_record.empty()) {
         batch.Put(SequenceKey(kOutboxPrefix, pending.sequence), pending.access_record);
+      }
+      if (!pending.provider_message_id.empty()) {
+        batch.Put(IdKey(kAnsweredPrefix, pending.provider_message_id), "");
       }
     }
     rocksdb::WriteOptions options;
@@ -140,22 +151,89 @@ absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid() && items.size() < max; it->Next()) {
     if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
-    OutboxItem item;
-    item.key = it->key().ToString();
-    if (!item.record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("outbox record is unreadable");
-    }
-    items.push_back(std::move(item));
+    items.push_back({it->key().ToString(), it->value().ToString()});
   }
+  if (!it->status().ok()) return FromRocks(it->status(), "outbox read");
   return items;
 }
 
-absl::Status MessageLog::DeleteFromOutbox(const std::vector<std::string>& keys) {
+absl::StatusOr<bool> MessageLog::HasRecordedRequest(const std::string& message_id) const {
+  std::string ignored;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), IdKey(kAnsweredPrefix, message_id), &ignored);
+  if (got.IsNotFound()) return false;
+  absl::Status status = FromRocks(got, "read");
+  if (!status.ok()) return status;
+  return true;
+}
+
+absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
   rocksdb::WriteBatch batch;
-  for (const std::string& key : keys) batch.Delete(key);
+  for (const Settlement& item : settled) {
+    batch.Delete(item.key);
+    if (!item.receipt.empty()) {
+      batch.Put(IdKey(kReceiptPrefix, item.message_id), item.receipt);
+    } else {
+      // The quarantine keeps the outbox key's sequence: oldest first, never overwritten.
+      std::string key = item.key;
+      key[0] = kQuarantinePrefix;
+      batch.Put(key, item.quarantined.SerializeAsString());
+    }
+  }
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db_->Write(options, &batch), "outbox delete");
+  return FromRocks(db_->Write(options, &batch), "outbox settle");
+}
+
+absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::Receipt(const std::string& message_id) const {
+  std::string bytes;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), IdKey(kReceiptPrefix, message_id), &bytes);
+  if (got.IsNotFound()) return absl::NotFoundError("no ledger receipt for this message id");
+  absl::Status status = FromRocks(got, "read");
+  if (!status.ok()) return status;
+  v1::SignedLedgerReceipt receipt;
+  if (!receipt.ParseFromString(bytes)) return absl::DataLossError("stored receipt is unreadable");
+  return receipt;
+}
+
+absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineOf(
+    const std::string& directory) {
+  rocksdb::DB* raw = nullptr;
+  absl::Status opened =
+      FromRocks(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), directory, &raw), "open");
+  if (!opened.ok()) return opened;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  return ReadQuarantineFrom(*db, SIZE_MAX);
+}
+
+absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantine(size_t max) const {
+  return ReadQuarantineFrom(*db_, max);
+}
+
+absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineFrom(rocksdb::DB& db,
+                                                                                  size_t max) {
+  std::vector<v1::QuarantinedRecord> records;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid() && records.size() < max;
+       it->Next()) {
+    if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
+    v1::QuarantinedRecord record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("quarantined record is unreadable");
+    }
+    records.push_back(std::move(record));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "quarantine read");
+  return records;
+}
+
+uint64_t MessageLog::QuarantineSize() const {
+  uint64_t count = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
+    ++count;
+  }
+  return count;
 }
 
 uint64_t MessageLog::OutboxSize() const {
@@ -172,7 +250,9 @@ absl::StatusOr<std::optional<absl::Time>> MessageLog::OldestOutboxTime() const {
   auto items = ReadOutbox(1);
   if (!items.ok()) return items.status();
   if (items->empty()) return std::optional<absl::Time>();
-  const auto& time = (*items)[0].record.time();
+  v1::AccessRecord record;
+  record.ParseFromString((*items)[0].bytes);  // unreadable: counts as waiting since 1970
+  const auto& time = record.time();
   return std::optional<absl::Time>(absl::FromUnixSeconds(time.seconds()) +
                                    absl::Nanoseconds(time.nanos()));
 }

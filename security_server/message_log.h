@@ -1,8 +1,11 @@
 // MessageLog: the security server's own evidence of every exchange it took part in: the
 // signed request and response headers (bodies by setting), in RocksDB, hash-chained so that
-// removing or altering an entry breaks the chain. The same database holds the outbox of
-// access records waiting to be shipped to the ledger, written in the same batch as their
-// entry, and deleted only once the ledger has acknowledged them.
+// removing or altering an entry breaks the chain. The same database holds
+//   - the outbox of access records waiting to be shipped to the ledger, written in the same
+//     batch as their entry, and removed only on a verified broker receipt (kept, for
+//     auditors) or into the quarantine (kept, for operators);
+//   - the ids of requests answered as provider, so that none is answered twice, whenever
+//     it comes back.
 //
 // Appends are durable (fsync) when Record returns. Concurrent appends are group-committed:
 // one caller writes everything pending in one synced batch while the others wait. After a
@@ -21,6 +24,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "renkei/v1/ledger.pb.h"
+#include "renkei/v1/message_log.pb.h"
 #include "rocksdb/db.h"
 #include "security_server/exchange_recorder.h"
 
@@ -44,14 +49,34 @@ class MessageLog final : public ExchangeRecorder {
   // Entries with sequence in [first, first + count), for audits and tests.
   absl::StatusOr<std::vector<v1::MessageLogEntry>> Read(uint64_t first, size_t count) const;
 
-  // Up to `max` outbox records, oldest first, with their keys.
+  // True when a request with this id was answered as provider (durably recorded).
+  absl::StatusOr<bool> HasRecordedRequest(const std::string& message_id) const override;
+
+  // Up to `max` outbox records, oldest first, with their keys and exact bytes.
   struct OutboxItem {
     std::string key;
-    v1::AccessRecord record;
+    std::string bytes;  // the serialized AccessRecord as recorded
   };
   absl::StatusOr<std::vector<OutboxItem>> ReadOutbox(size_t max) const;
-  // Removes acknowledged records (synced).
-  absl::Status DeleteFromOutbox(const std::vector<std::string>& keys);
+  // What became of an outbox record: the ledger's verified receipt, or a quarantine.
+  struct Settlement {
+    std::string key;                       // the outbox key
+    std::string message_id;
+    std::string receipt;                   // serialized SignedLedgerReceipt, or empty
+    v1::QuarantinedRecord quarantined;     // when there is no receipt
+  };
+  // Removes the records from the outbox and keeps their receipts or quarantines them, in one
+  // synced write.
+  absl::Status Settle(const std::vector<Settlement>& settled);
+  // The receipt kept for a record this server recorded (NOT_FOUND before it is settled).
+  absl::StatusOr<v1::SignedLedgerReceipt> Receipt(const std::string& message_id) const;
+  // The quarantine of the message log in `directory`, read while its server runs (a
+  // read-only snapshot), for operators' tools.
+  static absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantineOf(
+      const std::string& directory);
+  // Up to `max` quarantined records, oldest first.
+  absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantine(size_t max) const;
+  uint64_t QuarantineSize() const;
   uint64_t OutboxSize() const;
   // Time of the oldest record waiting in the outbox; nullopt when it is empty.
   absl::StatusOr<std::optional<absl::Time>> OldestOutboxTime() const;
@@ -64,6 +89,8 @@ class MessageLog final : public ExchangeRecorder {
  private:
   MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies, uint64_t next_sequence,
              std::string last_hash);
+  static absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantineFrom(rocksdb::DB& db,
+                                                                               size_t max);
 
   const std::unique_ptr<rocksdb::DB> db_;
   const bool store_bodies_;
@@ -75,7 +102,8 @@ class MessageLog final : public ExchangeRecorder {
   struct PendingEntry {
     uint64_t sequence;
     std::string entry;
-    std::string access_record;  // empty: none
+    std::string access_record;        // empty: none
+    std::string provider_message_id;  // empty: not answered as provider
   };
   std::vector<PendingEntry> pending_ ABSL_GUARDED_BY(mu_);
   bool writer_active_ ABSL_GUARDED_BY(mu_) = false;

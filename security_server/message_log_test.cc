@@ -111,14 +111,55 @@ TEST(MessageLog, OutboxHoldsAccessRecordsUntilDeleted) {
   auto items = (*log)->ReadOutbox(2);
   ASSERT_TRUE(items.ok());
   ASSERT_EQ(items->size(), 2u);
-  EXPECT_EQ((*items)[0].record.message_id(), "m0");
-  EXPECT_EQ((*items)[1].record.message_id(), "m1");
-  ASSERT_TRUE((*log)->DeleteFromOutbox({(*items)[0].key}).ok());
+  auto id_of = [](const MessageLog::OutboxItem& item) {
+    v1::AccessRecord record;
+    record.ParseFromString(item.bytes);
+    return record.message_id();
+  };
+  EXPECT_EQ(id_of((*items)[0]), "m0");
+  EXPECT_EQ(id_of((*items)[1]), "m1");
+  // m0 gets its receipt (kept), m1 goes to the quarantine (kept): neither is in the outbox.
+  MessageLog::Settlement receipt{(*items)[0].key, "m0", "signed receipt bytes", {}};
+  MessageLog::Settlement quarantine{(*items)[1].key, "m1", "", {}};
+  quarantine.quarantined.set_record((*items)[1].bytes);
+  quarantine.quarantined.set_reason("refused");
+  ASSERT_TRUE((*log)->Settle({receipt, quarantine}).ok());
   items = (*log)->ReadOutbox(10);
-  ASSERT_EQ(items->size(), 2u);
-  EXPECT_EQ((*items)[0].record.message_id(), "m1");
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_EQ(id_of((*items)[0]), "m2");
+  EXPECT_EQ((*log)->QuarantineSize(), 1u);
+  auto quarantined = (*log)->ReadQuarantine(10);
+  ASSERT_TRUE(quarantined.ok());
+  ASSERT_EQ(quarantined->size(), 1u);
+  EXPECT_EQ((*quarantined)[0].reason(), "refused");
+  EXPECT_EQ((*log)->Receipt("m1").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE((*log)->VerifyChain().ok());
   EXPECT_EQ((*log)->size(), 4u);
+}
+
+// Issue 8, item 2: a provider remembers every id it answered, not only within the replay
+// window, across restarts.
+TEST(MessageLog, RemembersAnsweredRequestIdsDurably) {
+  std::string directory = FreshDirectory("answered");
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok());
+    v1::SignedHeader request, response;
+    ExchangeEvidence evidence;
+    evidence.role = v1::MessageLogEntry::PROVIDER;
+    evidence.message_id = "answered-id";
+    evidence.request = &request;
+    evidence.response = &response;
+    ASSERT_TRUE((*log)->Record(evidence).ok());
+    evidence.role = v1::MessageLogEntry::CONSUMER;
+    evidence.message_id = "sent-id";
+    ASSERT_TRUE((*log)->Record(evidence).ok());
+  }
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok());
+  EXPECT_TRUE(*(*log)->HasRecordedRequest("answered-id"));
+  EXPECT_FALSE(*(*log)->HasRecordedRequest("sent-id"));
+  EXPECT_FALSE(*(*log)->HasRecordedRequest("never-seen"));
 }
 
 TEST(MessageLog, ConcurrentAppendsAreAllDurableAndChained) {

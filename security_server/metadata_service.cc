@@ -57,14 +57,15 @@ grpc::ServerUnaryReactor* MetadataService::Describe(grpc::CallbackServerContext*
   }
   struct Call {
     PreparedDescribe prepared;
+    std::shared_ptr<v1::PeerExchange::Stub> stub;
     std::unique_ptr<grpc::ClientContext> context;
     v1::DescribeServiceResponse answer;
   };
   auto call = std::make_shared<Call>();
   call->prepared = *std::move(prepared);
   call->context = grpc::ClientContext::FromCallbackServerContext(*context);
-  endpoint_.PeerStub(call->prepared.provider, *call->prepared.federation)
-      .async()
+  call->stub = endpoint_.PeerStub(call->prepared.provider, *call->prepared.federation);
+  call->stub->async()
       ->DescribeService(call->context.get(), &call->prepared.request, &call->answer,
                         [call, reactor, response, allowed_only](grpc::Status status) {
                           if (status.ok()) {

@@ -1,31 +1,55 @@
 #include "security_server/outbox_shipper.h"
 
-#include <set>
-
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/envelope.h"
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
+#include "common/ledger_receipt.h"
 #include "common/log.h"
+#include "common/status_macros.h"
+#include "common/transport_security.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "common/envelope.h"
 
 namespace renkei {
 namespace {
 
 constexpr absl::Duration kMaxBackoff = absl::Seconds(30);
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
+// Room for the signed envelope around the records of a batch.
+constexpr size_t kEnvelopeBytes = 8 * 1024;
 
 }  // namespace
 
+// Records of one member on their way, by the SHA-256 of their exact bytes.
+struct OutboxShipper::Batch {
+  const SigningIdentity* signer = nullptr;
+  std::vector<const MessageLog::OutboxItem*> items;
+  size_t bytes = 0;
+};
+
 OutboxShipper::OutboxShipper(MessageLog& outbox, const ConfigurationSource& configuration,
-                             const Settings& settings, absl::Duration idle_interval,
-                             size_t batch_size)
+                             const Settings& settings, const Clock& clock,
+                             MetricsRegistry* metrics, ShipperLimits limits)
     : outbox_(outbox),
       configuration_(configuration),
       settings_(settings),
-      idle_interval_(idle_interval),
-      batch_size_(batch_size) {}
+      clock_(clock),
+      limits_(limits) {
+  if (settings_.follows_broker) {
+    auto certificate = Certificate::FromPem(settings_.anchor.configuration_signing_certificate_pem());
+    if (certificate.ok()) broker_certificate_ = std::make_unique<Certificate>(*std::move(certificate));
+  }
+  if (metrics != nullptr) {
+    receipts_rejected_ = &metrics->AddCounter(
+        "renkei_security_server_ledger_receipts_rejected_total",
+        "Ledger answers whose receipt did not verify against the anchor (nothing was deleted).");
+    quarantined_ = &metrics->AddCounter(
+        "renkei_security_server_outbox_quarantined_total",
+        "Access records moved to the outbox quarantine, by gRPC status code name of the reason.",
+        {"code"});
+  }
+}
 
 OutboxShipper::~OutboxShipper() { Stop(); }
 
@@ -41,71 +65,165 @@ void OutboxShipper::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-v1::Ledger::Stub& OutboxShipper::LedgerStub(const std::string& address) {
+absl::Status OutboxShipper::last_problem() const {
+  absl::MutexLock lock(&mu_);
+  return last_problem_;
+}
+
+absl::StatusOr<v1::Ledger::Stub*> OutboxShipper::LedgerStub(const std::string& address) {
   std::unique_ptr<v1::Ledger::Stub>& stub = stubs_[address];
   if (stub == nullptr) {
-    // The batches are signed by the provider member; the ledger checks that signature.
-    stub = v1::Ledger::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    // Mutual TLS: the broker matches our authentication certificate to the recording server.
+    auto credentials = BrokerChannelCredentials(settings_.anchor, address, &settings_.peer_tls);
+    if (!credentials.ok()) return credentials.status();
+    stub = v1::Ledger::NewStub(grpc::CreateChannel(address, *std::move(credentials)));
   }
-  return *stub;
+  return stub.get();
+}
+
+MessageLog::Settlement OutboxShipper::Quarantine(const MessageLog::OutboxItem& item,
+                                                 absl::StatusCode code,
+                                                 const std::string& reason) const {
+  MessageLog::Settlement settlement;
+  settlement.key = item.key;
+  settlement.quarantined.set_record(item.bytes);
+  settlement.quarantined.set_code(static_cast<int>(code));
+  settlement.quarantined.set_reason(reason);
+  settlement.quarantined.set_quarantined_at_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  return settlement;
+}
+
+absl::Status OutboxShipper::Send(const Federation& federation, Batch& batch,
+                                 std::vector<MessageLog::Settlement>& settled) {
+  v1::RecordBatch records;
+  std::map<std::string, const MessageLog::OutboxItem*> by_digest;
+  for (const MessageLog::OutboxItem* item : batch.items) {
+    records.add_records(item->bytes);
+    by_digest[Sha256(item->bytes)] = item;
+  }
+  RENKEI_ASSIGN_OR_RETURN(
+      v1::SignedHeader signed_batch,
+      SignHeader(SignedType::kRecordBatch, records.SerializeAsString(), *batch.signer));
+
+  grpc::Status status(grpc::StatusCode::UNAVAILABLE, "no ledger address");
+  v1::AppendRecordsResponse response;
+  for (const std::string& address : federation.configuration().ledger_addresses()) {
+    auto stub = LedgerStub(address);
+    if (!stub.ok()) return stub.status();
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+    response.Clear();
+    status = (*stub)->AppendRecords(&context, signed_batch, &response);
+    if (status.ok() || status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+  }
+  if (!status.ok()) return FromGrpcStatus(status);
+
+  absl::Status problem;
+  for (const v1::SignedLedgerReceipt& signed_receipt : response.receipts()) {
+    auto receipt = VerifyLedgerReceipt(signed_receipt, *broker_certificate_);
+    const MessageLog::OutboxItem* item = nullptr;
+    if (receipt.ok()) {
+      auto found = by_digest.find(receipt->record_sha256());
+      if (found != by_digest.end() && receipt->recorded_by() == settings_.server_id_text) {
+        item = found->second;
+      } else {
+        receipt = absl::UnauthenticatedError(
+            "ledger receipt names a record this server did not send");
+      }
+    }
+    if (!receipt.ok()) {
+      if (receipts_rejected_) receipts_rejected_->With({}).Increment();
+      problem = absl::UnauthenticatedError(
+          absl::StrCat("the ledger's answer was not accepted: ", receipt.status().message()));
+      continue;
+    }
+    by_digest.erase(receipt->record_sha256());
+    MessageLog::Settlement settlement;
+    settlement.key = item->key;
+    settlement.message_id = receipt->message_id();
+    settlement.receipt = signed_receipt.SerializeAsString();
+    settled.push_back(std::move(settlement));
+  }
+  for (const v1::RecordRefusal& refusal : response.refusals()) {
+    auto found = by_digest.find(refusal.record_sha256());
+    if (found == by_digest.end()) continue;
+    const int code = refusal.code();
+    settled.push_back(Quarantine(*found->second,
+                                 code > 0 && code <= 16 ? static_cast<absl::StatusCode>(code)
+                                                        : absl::StatusCode::kUnknown,
+                                 absl::StrCat("refused by the ledger: ", refusal.message())));
+    Log(LogLevel::kError, "outbox",
+        absl::StrCat("the ledger refused a record; moved to the quarantine: ", refusal.message()),
+        refusal.message_id());
+    by_digest.erase(found);
+  }
+  return problem;
 }
 
 absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
   *shipped_something = false;
   std::shared_ptr<const Federation> federation = configuration_.Current();
-  const auto& addresses = federation->configuration().ledger_addresses();
-  if (addresses.empty()) return absl::OkStatus();  // no ledger in this federation
-  auto items = outbox_.ReadOutbox(batch_size_);
+  if (federation->configuration().ledger_addresses().empty()) return absl::OkStatus();
+  if (broker_certificate_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "records cannot be shipped: ledger receipts are verified against the configuration "
+        "anchor, and this server follows no broker");
+  }
+  auto items = outbox_.ReadOutbox(limits_.max_batch_records);
   if (!items.ok()) return items.status();
   if (items->empty()) return absl::OkStatus();
 
-  // One signed batch per provider member.
-  std::map<std::string, std::vector<const MessageLog::OutboxItem*>> by_member;
+  // What cannot be shipped at all is quarantined here; the rest fills one batch per member.
+  std::vector<MessageLog::Settlement> settled;
+  std::map<std::string, Batch> batches;
   for (const MessageLog::OutboxItem& item : *items) {
-    auto service = ParseSubsystemId(item.record.service());
-    by_member[service.ok() ? ToString(service->member()) : ""].push_back(&item);
-  }
-  absl::Status last = absl::OkStatus();
-  for (const auto& [member, group] : by_member) {
+    v1::AccessRecord record;
+    if (!record.ParseFromString(item.bytes)) {
+      settled.push_back(Quarantine(item, absl::StatusCode::kDataLoss, "outbox record is unreadable"));
+      continue;
+    }
+    if (item.bytes.size() + kEnvelopeBytes > limits_.max_batch_bytes) {
+      settled.push_back(Quarantine(
+          item, absl::StatusCode::kResourceExhausted,
+          absl::StrCat("record of ", item.bytes.size(), " bytes exceeds the ledger batch limit")));
+      continue;
+    }
+    auto service = ParseSubsystemId(record.service());
+    const std::string member = service.ok() ? ToString(service->member()) : "";
     auto signer = settings_.signing_identities.find(member);
     if (signer == settings_.signing_identities.end()) {
-      last = absl::FailedPreconditionError(
-          absl::StrCat("outbox holds records of ", member, " but no signing key for it"));
+      settled.push_back(Quarantine(item, absl::StatusCode::kFailedPrecondition,
+                                   absl::StrCat("no signing key for member \"", member, "\"")));
       continue;
     }
-    v1::RecordBatch batch;
-    for (const auto* item : group) *batch.add_records() = item->record;
-    auto signed_batch = SignHeader(batch.SerializeAsString(), signer->second);
-    if (!signed_batch.ok()) return signed_batch.status();
-
-    grpc::Status status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "no ledger address");
-    v1::AppendRecordsResponse response;
-    for (const std::string& address : addresses) {
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
-      response.Clear();
-      status = LedgerStub(address).AppendRecords(&context, *signed_batch, &response);
-      if (status.ok() || status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
-    }
-    if (!status.ok()) {
-      last = FromGrpcStatus(status);
-      continue;
-    }
-    std::set<std::string> acknowledged(response.acknowledged_message_ids().begin(),
-                                       response.acknowledged_message_ids().end());
-    std::vector<std::string> keys;
-    for (const auto* item : group) {
-      if (acknowledged.count(item->record.message_id())) keys.push_back(item->key);
-    }
-    absl::Status deleted = outbox_.DeleteFromOutbox(keys);
-    if (!deleted.ok()) return deleted;
-    *shipped_something = *shipped_something || !keys.empty();
+    Batch& batch = batches[member];
+    batch.signer = &signer->second;
+    if (batch.bytes + item.bytes.size() + kEnvelopeBytes > limits_.max_batch_bytes) continue;
+    batch.bytes += item.bytes.size() + 16;  // record framing
+    batch.items.push_back(&item);
   }
-  return last;
+  absl::Status problem;
+  for (auto& [member, batch] : batches) {
+    if (batch.items.empty()) continue;
+    absl::Status sent = Send(*federation, batch, settled);
+    if (!sent.ok() && problem.ok()) problem = sent;
+  }
+  if (!settled.empty()) {
+    RENKEI_RETURN_IF_ERROR(outbox_.Settle(settled));
+    for (const MessageLog::Settlement& settlement : settled) {
+      if (settlement.receipt.empty() && quarantined_) {
+        quarantined_->With({absl::StatusCodeToString(
+                               static_cast<absl::StatusCode>(settlement.quarantined.code()))})
+            .Increment();
+      }
+    }
+    *shipped_something = true;
+  }
+  return problem;
 }
 
 void OutboxShipper::Run() {
-  absl::Duration wait = idle_interval_;
+  absl::Duration wait = limits_.idle_interval;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -113,6 +231,10 @@ void OutboxShipper::Run() {
     }
     bool shipped = false;
     absl::Status status = ShipOnce(&shipped);
+    {
+      absl::MutexLock lock(&mu_);
+      last_problem_ = status;
+    }
     if (!status.ok()) {
       wait = std::min(std::max(wait * 2, absl::Milliseconds(500)), kMaxBackoff);
       Log(LogLevel::kWarning, "outbox",
@@ -120,7 +242,7 @@ void OutboxShipper::Run() {
                        ": ", status.ToString()));
     } else {
       // More may be waiting right behind a full batch.
-      wait = shipped ? absl::ZeroDuration() : idle_interval_;
+      wait = shipped ? absl::ZeroDuration() : limits_.idle_interval;
     }
   }
 }

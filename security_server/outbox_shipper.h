@@ -1,11 +1,18 @@
-// OutboxShipper: sends the access records waiting in the outbox to the broker's ledger.
+// OutboxShipper: sends the access records waiting in the outbox to the broker's ledger
+// (DESIGN.md "Outbox → ledger").
 //
-// A background thread takes up to `batch_size` records, groups them by provider member,
-// signs each group with that member's signing key and calls Ledger.AppendRecords at the
-// ledger address of the global configuration. Only what the ledger acknowledged is deleted;
-// on failure it retries with exponential backoff (up to 30 s). The ledger's append is
-// idempotent, so a record sent twice (a crash after the append, before the delete) is
-// recorded once. Thread-safe; Stop() (or the destructor) joins the thread.
+// A background thread takes the oldest records, groups them by provider member, cuts batches
+// under the ledger's size limit, signs each as a record batch with that member's key and
+// calls Ledger.AppendRecords over mutual TLS (its authentication certificate; the broker's
+// certificate pinned by the anchor). The ledger answers per record:
+//   - a broker-signed receipt: verified against the anchor (type, signature, this server,
+//     the record's exact digest) before the record leaves the outbox; the receipt is kept;
+//   - a refusal: the record moves to the quarantine, for an operator, and never blocks the
+//     records behind it.
+// A receipt that does not verify settles nothing: the record stays and the problem is
+// reported (health, metrics). Records that cannot be shipped at all (unreadable, too large,
+// no key for their member) are quarantined here. On transport errors it retries with
+// exponential backoff (up to 30 s). Thread-safe; Stop() (or the destructor) joins the thread.
 #ifndef RENKEI_SECURITY_SERVER_OUTBOX_SHIPPER_H_
 #define RENKEI_SECURITY_SERVER_OUTBOX_SHIPPER_H_
 
@@ -13,10 +20,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/metrics.h"
 #include "renkei/v1/ledger.grpc.pb.h"
 #include "security_server/configuration_source.h"
 #include "security_server/message_log.h"
@@ -24,31 +34,55 @@
 
 namespace renkei {
 
+struct ShipperLimits {
+  absl::Duration idle_interval = absl::Milliseconds(200);
+  size_t max_batch_records = 500;
+  // Well under the broker's 4 MiB receive limit, signature and framing included.
+  size_t max_batch_bytes = 1 << 20;
+};
+
 class OutboxShipper {
  public:
+  // `metrics` may be null (tests).
   OutboxShipper(MessageLog& outbox, const ConfigurationSource& configuration,
-                const Settings& settings, absl::Duration idle_interval = absl::Milliseconds(200),
-                size_t batch_size = 500);
+                const Settings& settings, const Clock& clock, MetricsRegistry* metrics,
+                ShipperLimits limits = {});
   ~OutboxShipper();
 
   void Start();
   void Stop();
 
-  // One round: ships one batch. OK with nothing to do; the RPC's error otherwise.
+  // One round: ships what fits in one batch per member. OK with nothing to do; otherwise the
+  // first problem met (records already settled stay settled).
   absl::Status ShipOnce(bool* shipped_something);
 
+  // Why the last round could not ship everything it tried (OK when it could).
+  absl::Status last_problem() const;
+
  private:
+  struct Batch;
   void Run();
-  v1::Ledger::Stub& LedgerStub(const std::string& address);
+  absl::StatusOr<v1::Ledger::Stub*> LedgerStub(const std::string& address);
+  // Sends `batch` to the first ledger address that answers; settles what the answer proves.
+  absl::Status Send(const Federation& federation, Batch& batch,
+                    std::vector<MessageLog::Settlement>& settled);
+  MessageLog::Settlement Quarantine(const MessageLog::OutboxItem& item, absl::StatusCode code,
+                                    const std::string& reason) const;
 
   MessageLog& outbox_;
   const ConfigurationSource& configuration_;
   const Settings& settings_;
-  const absl::Duration idle_interval_;
-  const size_t batch_size_;
+  const Clock& clock_;
+  const ShipperLimits limits_;
+  // The anchor's certificate, which signs receipts; null when the server follows no broker
+  // (then nothing can be shipped: receipts could not be verified).
+  std::unique_ptr<const Certificate> broker_certificate_;
+  Family<Counter>* receipts_rejected_ = nullptr;
+  Family<Counter>* quarantined_ = nullptr;
   std::map<std::string, std::unique_ptr<v1::Ledger::Stub>> stubs_;  // used by the thread only
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status last_problem_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

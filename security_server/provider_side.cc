@@ -20,7 +20,8 @@ ProviderSide::ProviderSide(const Settings& settings, const ConfigurationSource& 
       clock_(clock),
       replay_cache_(replay_cache),
       recorder_(recorder),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      started_at_(clock.Now()) {}
 
 absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_certificate_sha256,
                                                      const v1::ExchangeRequest& request) const {
@@ -38,12 +39,15 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
   }
 
   // 2. The signature, before anything in the header is believed.
-  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(request.request(), *federation));
+  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(SignedType::kRequestHeader, request.request(), *federation));
   VerifiedRequest verified;
   v1::RequestHeader& header = verified.header;
   if (!header.ParseFromString(request.request().header())) {
     return absl::InvalidArgumentError("request header is malformed");
   }
+  // A dishonest member controls its own security server: re-check everything the access
+  // record will hold, before the backend sees anything.
+  RENKEI_RETURN_IF_ERROR(ValidateRequestHeaderFields(header));
   verified.request_header_sha256 = Sha256(request.request().header());
   const std::string client = ToString(header.client());
   const std::string service = ToString(header.service());
@@ -57,6 +61,12 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
                                                     ToString(header.client().member())));
   }
   RENKEI_RETURN_IF_ERROR(CheckFreshness(header.created_at(), now, federation->max_clock_skew()));
+  // The replay cache starts empty: what was made before this process could be a replay it
+  // cannot see.
+  if (FromTimestamp(header.created_at()) < started_at_) {
+    return absl::UnauthenticatedError(
+        "request was created before this security server started; send a new request");
+  }
   if (!ConstantTimeEquals(header.payload_sha256(), Sha256(request.payload()))) {
     return absl::UnauthenticatedError("request payload does not match its signed digest");
   }
@@ -78,9 +88,15 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
   RENKEI_RETURN_IF_ERROR(
       settings_.access_rights.Check(header.client(), header.service(), header.method()));
 
-  // 4. Last, so that only verified requests occupy the replay cache.
-  RENKEI_RETURN_IF_ERROR(
-      replay_cache_.CheckAndRemember(header.message_id(), FromTimestamp(header.created_at())));
+  // 4. Replays: an id answered before (durably, whenever), then the in-memory window that
+  // also catches concurrent duplicates. Last, so that only verified requests occupy it.
+  RENKEI_ASSIGN_OR_RETURN(bool answered, recorder_.HasRecordedRequest(header.message_id()));
+  if (answered) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "message id ", header.message_id(), " was already answered: replay refused"));
+  }
+  RENKEI_RETURN_IF_ERROR(replay_cache_.CheckAndRemember(
+      header.message_id(), FromTimestamp(header.created_at()), federation->max_clock_skew()));
 
   verified.backend_address = backend->second;
   verified.provider_signer = &settings_.signing_identities.at(ToString(header.service().member()));
@@ -115,12 +131,15 @@ absl::StatusOr<v1::DescribeServiceResponse> ProviderSide::Describe(
                                             " is not provided by security server ",
                                             settings_.server_id_text));
   }
+  // What the service declares, and what the asking client may call: never the methods
+  // granted to other clients.
   std::set<std::string> offered(provided->methods().begin(), provided->methods().end());
+  std::set<std::string> named;
   for (const std::string& method : settings_.access_rights.MethodsNamed(request.service())) {
-    offered.insert(method);
+    named.insert(method);
   }
+  named.insert(offered.begin(), offered.end());
   v1::DescribeServiceResponse response;
-  for (const std::string& method : offered) response.add_methods(method);
   if (!request.client().empty()) {
     RENKEI_ASSIGN_OR_RETURN(v1::SubsystemId client, ParseSubsystemId(request.client()));
     if (peer->id.member() != client.member()) {
@@ -128,10 +147,12 @@ absl::StatusOr<v1::DescribeServiceResponse> ProviderSide::Describe(
                                                       " may not ask for client ", request.client()));
     }
     for (const std::string& method : settings_.access_rights.AllowedMethods(
-             request.client(), request.service(), {offered.begin(), offered.end()})) {
+             request.client(), request.service(), {named.begin(), named.end()})) {
       response.add_allowed_methods(method);
+      offered.insert(method);
     }
   }
+  for (const std::string& method : offered) response.add_methods(method);
   return response;
 }
 
@@ -151,7 +172,8 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
   absl::Time sign_started = absl::Now();
   v1::ExchangeResponse response;
   RENKEI_ASSIGN_OR_RETURN(*response.mutable_response(),
-                          SignHeader(header.SerializeAsString(), *verified.provider_signer));
+                          SignHeader(SignedType::kResponseHeader, header.SerializeAsString(),
+                                     *verified.provider_signer));
   response.set_payload(std::move(payload));
   if (metrics_) metrics_->ObserveStage("sign", absl::Now() - sign_started);
 

@@ -38,9 +38,11 @@ class ProviderSide {
 
   // `peer_certificate_sha256`: the TLS client certificate the calling security server
   // presented (already verified against the federation CA by the TLS layer).
-  // UNAUTHENTICATED: unknown/revoked peer, bad signature, stale timestamp, payload not the
-  // signed one. PERMISSION_DENIED: peer speaks for another member, or no access right.
-  // NOT_FOUND: service not provided here. ALREADY_EXISTS: replayed message id.
+  // UNAUTHENTICATED: unknown/revoked peer, bad signature, stale timestamp or one older than
+  // this process, payload not the signed one. INVALID_ARGUMENT: a header field the access
+  // record would hold breaks the federation's rules (ValidateRequestHeaderFields).
+  // PERMISSION_DENIED: peer speaks for another member, or no access right.
+  // NOT_FOUND: service not provided here. ALREADY_EXISTS: a message id answered before.
   // RESOURCE_EXHAUSTED: payload over the federation limit. UNAVAILABLE: configuration expired.
   absl::StatusOr<VerifiedRequest> Verify(const std::string& peer_certificate_sha256,
                                          const v1::ExchangeRequest& request) const;
@@ -68,6 +70,7 @@ class ProviderSide {
   ReplayCache& replay_cache_;
   ExchangeRecorder& recorder_;
   ExchangeMetrics* const metrics_;
+  const absl::Time started_at_;
 };
 
 }  // namespace renkei

@@ -19,24 +19,27 @@ namespace renkei {
 
 class ReplayCache {
  public:
-  // `window`: how long after its timestamp a message could still be accepted (the clock
-  // skew allowance). `clock` must outlive the cache.
-  ReplayCache(const Clock& clock, absl::Duration window, size_t capacity);
+  // `clock` must outlive the cache.
+  ReplayCache(const Clock& clock, size_t capacity);
 
   // OK the first time `message_id` is seen; ALREADY_EXISTS when it was seen before.
-  absl::Status CheckAndRemember(const std::string& message_id, absl::Time created_at);
+  // `window`: how long after its timestamp a message can still be accepted, from the
+  // configuration in force now (the clock skew allowance); ids are kept until the later of
+  // their timestamp and their arrival is further than the current window in the past.
+  absl::Status CheckAndRemember(const std::string& message_id, absl::Time created_at,
+                                absl::Duration window);
 
   size_t size() const;
 
  private:
-  void EvictExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictOlderThan(absl::Time oldest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
-  const absl::Duration window_;
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, absl::Time> expiry_by_id_ ABSL_GUARDED_BY(mu_);
-  std::multimap<absl::Time, std::string> ids_by_expiry_ ABSL_GUARDED_BY(mu_);
+  // Each id with its anchor: the later of its timestamp and its arrival.
+  absl::flat_hash_map<std::string, absl::Time> anchor_by_id_ ABSL_GUARDED_BY(mu_);
+  std::multimap<absl::Time, std::string> ids_by_anchor_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace renkei

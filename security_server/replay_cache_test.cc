@@ -6,54 +6,65 @@ namespace renkei {
 namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1795000000);
+constexpr absl::Duration kWindow = absl::Seconds(60);
 
 TEST(ReplayCache, AcceptsFirstUseOfMessageId) {
   FakeClock clock(kStart);
-  ReplayCache cache(clock, absl::Seconds(60), 100);
-  EXPECT_TRUE(cache.CheckAndRemember("a", kStart).ok());
-  EXPECT_TRUE(cache.CheckAndRemember("b", kStart).ok());
+  ReplayCache cache(clock, 100);
+  EXPECT_TRUE(cache.CheckAndRemember("a", kStart, kWindow).ok());
+  EXPECT_TRUE(cache.CheckAndRemember("b", kStart, kWindow).ok());
 }
 
 TEST(ReplayCache, RejectsSecondUseOfMessageId) {
   FakeClock clock(kStart);
-  ReplayCache cache(clock, absl::Seconds(60), 100);
-  ASSERT_TRUE(cache.CheckAndRemember("a", kStart).ok());
+  ReplayCache cache(clock, 100);
+  ASSERT_TRUE(cache.CheckAndRemember("a", kStart, kWindow).ok());
   clock.Advance(absl::Seconds(30));
-  absl::Status again = cache.CheckAndRemember("a", kStart);
+  absl::Status again = cache.CheckAndRemember("a", kStart, kWindow);
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(std::string(again.message()).find("replay"), std::string::npos);
 }
 
 TEST(ReplayCache, RemembersForTheWholeWindowThenForgets) {
   FakeClock clock(kStart);
-  ReplayCache cache(clock, absl::Seconds(60), 100);
-  ASSERT_TRUE(cache.CheckAndRemember("a", kStart).ok());
+  ReplayCache cache(clock, 100);
+  ASSERT_TRUE(cache.CheckAndRemember("a", kStart, kWindow).ok());
   clock.Advance(absl::Seconds(60));
-  EXPECT_FALSE(cache.CheckAndRemember("a", kStart).ok());
+  EXPECT_FALSE(cache.CheckAndRemember("a", kStart, kWindow).ok());
   clock.Advance(absl::Seconds(1));
   // Past the window the freshness check rejects the message anyway; the id may go.
-  cache.CheckAndRemember("other", clock.Now()).IgnoreError();
+  cache.CheckAndRemember("other", clock.Now(), kWindow).IgnoreError();
   EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST(ReplayCache, KeepsIdsWithFutureTimestampsUntilTheyExpire) {
   FakeClock clock(kStart);
-  ReplayCache cache(clock, absl::Seconds(60), 100);
-  ASSERT_TRUE(cache.CheckAndRemember("ahead", kStart + absl::Seconds(50)).ok());
+  ReplayCache cache(clock, 100);
+  ASSERT_TRUE(cache.CheckAndRemember("ahead", kStart + absl::Seconds(50), kWindow).ok());
   clock.Advance(absl::Seconds(100));
-  EXPECT_EQ(cache.CheckAndRemember("ahead", kStart + absl::Seconds(50)).code(),
+  EXPECT_EQ(cache.CheckAndRemember("ahead", kStart + absl::Seconds(50), kWindow).code(),
             absl::StatusCode::kAlreadyExists);
 }
 
 TEST(ReplayCache, RefusesNewIdsWhenFullInsteadOfForgetting) {
   FakeClock clock(kStart);
-  ReplayCache cache(clock, absl::Seconds(60), 2);
-  ASSERT_TRUE(cache.CheckAndRemember("a", kStart).ok());
-  ASSERT_TRUE(cache.CheckAndRemember("b", kStart).ok());
-  EXPECT_EQ(cache.CheckAndRemember("c", kStart).code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(cache.CheckAndRemember("a", kStart).code(), absl::StatusCode::kAlreadyExists);
+  ReplayCache cache(clock, 2);
+  ASSERT_TRUE(cache.CheckAndRemember("a", kStart, kWindow).ok());
+  ASSERT_TRUE(cache.CheckAndRemember("b", kStart, kWindow).ok());
+  EXPECT_EQ(cache.CheckAndRemember("c", kStart, kWindow).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(cache.CheckAndRemember("a", kStart, kWindow).code(), absl::StatusCode::kAlreadyExists);
   clock.Advance(absl::Seconds(61));
-  EXPECT_TRUE(cache.CheckAndRemember("c", clock.Now()).ok());
+  EXPECT_TRUE(cache.CheckAndRemember("c", clock.Now(), kWindow).ok());
+}
+
+// Issue 8, item 7: the window is the one of the configuration in force, not the one at start.
+TEST(ReplayCache, AWiderWindowKeepsIdsLonger) {
+  FakeClock clock(kStart);
+  ReplayCache cache(clock, 100);
+  ASSERT_TRUE(cache.CheckAndRemember("a", kStart, kWindow).ok());
+  clock.Advance(absl::Seconds(90));
+  EXPECT_EQ(cache.CheckAndRemember("a", kStart, absl::Seconds(120)).code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/server_limits.h"
+#include "common/transport_security.h"
 #include "security_server/broker_configuration_source.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -61,8 +63,7 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
                               settings_ref.config.message_log().store_bodies());
   if (!log.ok()) return log.status();
   s->message_log_ = *std::move(log);
-  s->replay_cache_ = std::make_unique<ReplayCache>(s->clock_, federation->max_clock_skew(),
-                                                   kReplayCacheCapacity);
+  s->replay_cache_ = std::make_unique<ReplayCache>(s->clock_, kReplayCacheCapacity);
   s->metrics_ = std::make_unique<ExchangeMetrics>(s->metrics_registry_);
   s->consumer_ = std::make_unique<ConsumerSide>(settings_ref, *s->configuration_, s->clock_,
                                                 *s->message_log_);
@@ -88,16 +89,29 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   // Peer endpoint: mutual TLS, client certificates verified against the federation CAs.
-  grpc::SslServerCredentialsOptions peer_tls(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  peer_tls.pem_root_certs = federation->trusted_ca_pem();
-  peer_tls.pem_key_cert_pairs.push_back(
-      {settings_ref.peer_tls.key_pem, settings_ref.peer_tls.certificate_pem});
+  // The handshake also requires a registered, unrevoked server certificate of the
+  // configuration in force.
+  const ConfigurationSource* source = s->configuration_.get();
+  auto peer_credentials = PinnedServerCredentials(
+      settings_ref.peer_tls, federation->trusted_ca_pem(), [source](const std::string& fingerprint) {
+        std::shared_ptr<const Federation> current = source->Current();
+        if (current->ServerByAuthenticationCertificate(fingerprint) == nullptr) {
+          return absl::UnauthenticatedError(absl::StrCat(
+              "TLS client certificate sha256 ", fingerprint,
+              " is not registered for any security server"));
+        }
+        if (current->IsRevoked(fingerprint)) {
+          return absl::UnauthenticatedError(
+              absl::StrCat("TLS client certificate sha256 ", fingerprint, " is revoked"));
+        }
+        return absl::OkStatus();
+      });
   grpc::ServerBuilder peer_builder;
+  ApplyServerLimits(peer_builder);
   peer_builder.RegisterService(s->peer_endpoint_.get());
   peer_builder.SetMaxReceiveMessageSize(max_payload + kEnvelopeAllowance);
   auto peer_server = Listen(peer_builder, "peer", settings_ref.config.peer().listen_address(),
-                            grpc::SslServerCredentials(peer_tls));
+                            peer_credentials);
   if (!peer_server.ok()) return peer_server.status();
   s->peer_server_ = *std::move(peer_server);
 
@@ -114,6 +128,7 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
     local_credentials = grpc::SslServerCredentials(local_tls);
   }
   grpc::ServerBuilder local_builder;
+  ApplyServerLimits(local_builder);
   local_builder.RegisterService(s->metadata_.get());
   local_builder.RegisterService(s->operational_service_.get());
   local_builder.RegisterCallbackGenericService(s->local_endpoint_.get());
@@ -122,7 +137,8 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
                              local_credentials);
   if (!local_server.ok()) return local_server.status();
   s->local_server_ = *std::move(local_server);
-  s->shipper_ = std::make_unique<OutboxShipper>(*s->message_log_, *s->configuration_, settings_ref);
+  s->shipper_ = std::make_unique<OutboxShipper>(*s->message_log_, *s->configuration_, settings_ref,
+                                                s->clock_, &s->metrics_registry_);
   s->shipper_->Start();
   s->UpdateHealth();
   s->RegisterComputedMetrics();
@@ -168,8 +184,7 @@ absl::Status SecurityServer::CheckHealth() const {
   absl::Status expiry = CheckNotExpired(*configuration_->Current(), clock_.Now());
   if (!expiry.ok()) problems.push_back(std::string(expiry.message()));
   for (const auto& [member, identity] : settings_->signing_identities) {
-    auto probe = identity.key.Sign("renkei health probe");
-    if (!probe.ok() || !identity.certificate.VerifySignature("renkei health probe", *probe)) {
+    if (!CheckKeyMatchesCertificate(identity.key, identity.certificate).ok()) {
       problems.push_back(absl::StrCat("signing key of ", member, " is unusable"));
     }
   }
@@ -184,6 +199,13 @@ absl::Status SecurityServer::CheckHealth() const {
   } else if (oldest->has_value() && clock_.Now() - **oldest > absl::Seconds(stuck_seconds)) {
     problems.push_back(absl::StrCat("outbox stuck: oldest record waits ",
                                     absl::FormatDuration(clock_.Now() - **oldest)));
+  }
+  // An outage of the broker is what the outbox is for (the stuck check above covers a long
+  // one); anything else stopping records from leaving — answers that do not verify, a
+  // refused batch — is something an operator must see now.
+  absl::Status shipping = shipper_ ? shipper_->last_problem() : absl::OkStatus();
+  if (!shipping.ok() && shipping.code() != absl::StatusCode::kUnavailable) {
+    problems.push_back(absl::StrCat("ledger shipping: ", shipping.message()));
   }
   if (problems.empty()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrJoin(problems, "; "));
@@ -215,6 +237,9 @@ void SecurityServer::RegisterComputedMetrics() {
                        if (!oldest.ok() || !oldest->has_value()) return 0.0;
                        return absl::ToDoubleSeconds(clock_.Now() - **oldest);
                      });
+  r.AddComputedGauge("renkei_security_server_outbox_quarantine_records",
+                     "Access records in the outbox quarantine, waiting for an operator.",
+                     [this] { return static_cast<double>(message_log_->QuarantineSize()); });
   r.AddComputedGauge("renkei_security_server_configuration_version",
                      "Version of the global configuration in force.", [this] {
                        return static_cast<double>(configuration_->Current()->configuration().version());

@@ -15,7 +15,7 @@ absl::Status Invalid(absl::string_view path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
 }
 
-absl::StatusOr<TlsMaterial> ReadTls(const std::string& path, absl::string_view what,
+absl::StatusOr<TlsIdentity> ReadTls(const std::string& path, absl::string_view what,
                                     const std::string& certificate_file,
                                     const std::string& key_file) {
   if (certificate_file.empty() || key_file.empty()) {
@@ -24,15 +24,10 @@ absl::StatusOr<TlsMaterial> ReadTls(const std::string& path, absl::string_view w
   RENKEI_ASSIGN_OR_RETURN(Certificate certificate, Certificate::FromPemFile(certificate_file));
   RENKEI_RETURN_IF_ERROR(PrivateKey::FromPemFile(key_file).status());
   RENKEI_ASSIGN_OR_RETURN(std::string key_pem, ReadFile(key_file));
-  return TlsMaterial{certificate.Pem(), std::move(key_pem)};
+  return TlsIdentity{certificate.Pem(), std::move(key_pem)};
 }
 
 }  // namespace
-
-bool IsLoopbackAddress(const std::string& address) {
-  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "[::1]:") ||
-         absl::StartsWith(address, "localhost:");
-}
 
 absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& path) {
   auto settings = std::make_unique<Settings>();
@@ -109,8 +104,7 @@ absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& 
       return Invalid(path, absl::StrCat("signing key of ", key.member(), " is not ECDSA P-256"));
     }
     // A key that does not match its certificate would sign messages nobody can verify.
-    auto probe = private_key.Sign("renkei key check");
-    if (!probe.ok() || !certificate.VerifySignature("renkei key check", *probe)) {
+    if (!CheckKeyMatchesCertificate(private_key, certificate).ok()) {
       return Invalid(path, absl::StrCat("signing key of ", key.member(),
                                         " does not match its certificate"));
     }

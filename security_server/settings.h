@@ -16,13 +16,10 @@
 #include "renkei/v1/identifiers.pb.h"
 #include "security_server/access_rights.h"
 #include "common/envelope.h"
+#include "common/transport_security.h"
 
 namespace renkei {
 
-struct TlsMaterial {
-  std::string certificate_pem;
-  std::string key_pem;  // secret: never logged
-};
 
 struct Settings {
   v1::SecurityServerConfig config;  // as written, paths resolved
@@ -37,13 +34,13 @@ struct Settings {
 
   // Local endpoint: TLS material and client CA, absent in plaintext loopback mode.
   bool local_plaintext = false;
-  TlsMaterial local_tls;
+  TlsIdentity local_tls;
   std::string local_client_ca_pem;
   // client subsystem → fingerprints of the local callers' certificates allowed to act as it
   // (an empty set in plaintext loopback mode).
   std::map<std::string, std::set<std::string>> local_clients;
 
-  TlsMaterial peer_tls;
+  TlsIdentity peer_tls;
   // member id text → signing identity
   std::map<std::string, SigningIdentity> signing_identities;
   // provided subsystem id text → backend address
@@ -57,8 +54,6 @@ struct Settings {
 // the field and the problem (or NOT_FOUND naming a missing file) on any error.
 absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& path);
 
-// True for "127.x.x.x:port", "[::1]:port" and "localhost:port".
-bool IsLoopbackAddress(const std::string& address);
 
 }  // namespace renkei
 

@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "common/signed_configuration.h"
+#include "common/transport_security.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -39,9 +40,7 @@ TEST(Broker, SecurityServersStartFromTheBrokersSignedConfiguration) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 
   // Anyone may fetch the signed document; it verifies against the anchor's certificate.
-  auto distribution = v1::ConfigurationDistribution::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", federation.broker_distribution_port),
-      grpc::InsecureChannelCredentials()));
+  auto distribution = v1::ConfigurationDistribution::NewStub(federation.BrokerChannel(nullptr));
   grpc::ClientContext context;
   v1::GetConfigurationResponse response;
   ASSERT_TRUE(distribution->GetConfiguration(&context, v1::GetConfigurationRequest(), &response).ok());
@@ -49,6 +48,27 @@ TEST(Broker, SecurityServersStartFromTheBrokersSignedConfiguration) {
                                       federation.configuration_signer.certificate, "JP", absl::Now());
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->security_servers_size(), 3);
+
+  // Over TLS only, and only to the certificate the anchor pins (issue 8, item 3).
+  auto plaintext = v1::ConfigurationDistribution::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", federation.broker_distribution_port),
+      grpc::InsecureChannelCredentials()));
+  grpc::ClientContext plaintext_context;
+  plaintext_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_FALSE(
+      plaintext->GetConfiguration(&plaintext_context, v1::GetConfigurationRequest(), &response).ok());
+  v1::ConfigurationAnchor impostor = federation.Anchor();
+  impostor.set_broker_tls_certificate_sha256(0, federation.moj_auth.certificate.fingerprint());
+  auto credentials = BrokerChannelCredentials(
+      impostor, absl::StrCat("127.0.0.1:", federation.broker_distribution_port), nullptr);
+  ASSERT_TRUE(credentials.ok());
+  auto pinned_elsewhere = v1::ConfigurationDistribution::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", federation.broker_distribution_port), *credentials));
+  grpc::ClientContext pinned_context;
+  pinned_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_FALSE(pinned_elsewhere
+                   ->GetConfiguration(&pinned_context, v1::GetConfigurationRequest(), &response)
+                   .ok());
 }
 
 TEST(Broker, RegistryChangeReachesSecurityServersWithoutRestart) {
@@ -200,6 +220,49 @@ TEST(Broker, AdminCallsNeedARegisteredOperatorCertificate) {
   grpc::Status duplicate = federation.Admin(&federation.operator_credentials)
                                ->ApplyChange(&duplicate_context, change, &response);
   EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+// Issue 8, item 9.
+TEST(Broker, EnrollmentIsLoggedAndReplacingAKeyNeedsTheFlag) {
+  LiveFederation federation("broker_enroll", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  auto enroll = [&](const PrivateKey& key, bool replace) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::EnrollResidentRequest request;
+    request.set_resident_id("131016-0001");
+    request.set_public_key_pem(key.PublicKeyPem());
+    request.set_replace_existing(replace);
+    v1::EnrollResidentResponse response;
+    return federation.Admin(&federation.operator_credentials)
+        ->EnrollResident(&context, request, &response);
+  };
+  PrivateKey first = PrivateKey::GenerateP256(), second = PrivateKey::GenerateP256();
+  ASSERT_TRUE(enroll(first, false).ok());
+  grpc::Status again = enroll(second, false);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(again.error_message(), HasSubstr("--replace"));
+  EXPECT_TRUE(federation.SignIn("131016-0001", first).ok());
+  ASSERT_TRUE(enroll(second, true).ok());
+  EXPECT_FALSE(federation.SignIn("131016-0001", first).ok());
+  EXPECT_TRUE(federation.SignIn("131016-0001", second).ok());
+
+  grpc::ClientContext context;
+  v1::ListAdminLogResponse log;
+  ASSERT_TRUE(federation.Admin(&federation.operator_credentials)
+                  ->ListAdminLog(&context, v1::ListAdminLogRequest(), &log)
+                  .ok());
+  ASSERT_GE(log.entries_size(), 2);  // newest first; the refusal is not logged
+  const v1::AdminLogEntry& replaced = log.entries(0);
+  const v1::AdminLogEntry& enrolled = log.entries(1);
+  EXPECT_TRUE(replaced.resident_enrollment().replaced_existing_key());
+  EXPECT_FALSE(enrolled.resident_enrollment().replaced_existing_key());
+  EXPECT_EQ(enrolled.resident_enrollment().subject_pseudonym_prefix().size(), 16u);
+  EXPECT_EQ(replaced.resident_enrollment().subject_pseudonym_prefix(),
+            enrolled.resident_enrollment().subject_pseudonym_prefix());
+  EXPECT_EQ(replaced.operator_name(), "tanaka");
+  EXPECT_FALSE(replaced.has_change());
+  EXPECT_EQ(log.DebugString().find("131016-0001"), std::string::npos);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 #include "common/pseudonym.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/digest.h"
 #include "common/envelope.h"
+#include "common/ledger_receipt.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -203,34 +205,182 @@ TEST(Ledger, RecordsWaitInTheOutboxWhileTheBrokerIsDownThenAllArrive) {
   EXPECT_EQ(history->verified, static_cast<int>(received.size()));
 }
 
-TEST(Ledger, AServerMayAppendOnlyRecordsOfServicesItsMemberProvides) {
+v1::AccessRecord ForgedRecord(const std::string& recorded_by) {
+  v1::AccessRecord record;
+  record.set_message_id(NewMessageId());
+  *record.mutable_time() = ToTimestamp(absl::Now());
+  record.set_client(kAllowance);
+  record.set_service(kRegistry);
+  record.set_method(kGetResident);
+  record.set_purpose("forged");
+  record.set_recorded_by(recorded_by);
+  record.add_subject_pseudonyms(Pseudonymizer::FromHex(kPepperHex)->Pseudonym("131016-0001"));
+  return record;
+}
+
+grpc::Status Append(LiveFederation& federation, const TestCredentials& tls,
+                    const v1::SignedHeader& batch, v1::AppendRecordsResponse* response) {
+  auto ledger = v1::Ledger::NewStub(federation.BrokerChannel(&tls));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return ledger->AppendRecords(&context, batch, response);
+}
+
+v1::SignedHeader SignedBatch(const std::vector<v1::AccessRecord>& records,
+                             const SigningIdentity& signer,
+                             SignedType type = SignedType::kRecordBatch) {
+  v1::RecordBatch batch;
+  for (const auto& record : records) batch.add_records(record.SerializeAsString());
+  return *SignHeader(type, batch.SerializeAsString(), signer);
+}
+
+TEST(Ledger, AServerMayAppendOnlyRecordsItRecordedOfServicesItProvides) {
   LiveFederation federation("ledger_provider_only", LedgerOptions());
   ASSERT_TRUE(federation.Start());
-  auto ledger = v1::Ledger::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", federation.broker_distribution_port),
-      grpc::InsecureChannelCredentials()));
-  v1::RecordBatch batch;
-  v1::AccessRecord* record = batch.add_records();
-  record->set_message_id("forged-0001");
-  record->set_client(kAllowance);
-  record->set_service(kRegistry);
-  record->set_recorded_by(TestFederation::kProviderServer);
-  record->add_subject_pseudonyms(Pseudonymizer::FromHex(kPepperHex)->Pseudonym("131016-0001"));
-  auto append = [&](const SigningIdentity& signer) {
-    grpc::ClientContext context;
-    v1::AppendRecordsResponse response;
-    return ledger->AppendRecords(&context, *SignHeader(batch.SerializeAsString(), signer), &response);
-  };
-  // The consumer's member signs a record claiming the provider's service: refused.
-  grpc::Status status = append(federation.pki.consumer_signer);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("may not append a record of service"));
-  // Signed by a key the registry does not know: refused too.
+  const TestCredentials& provider_tls = federation.pki.provider_server;
+  const TestCredentials& consumer_tls = federation.pki.consumer_server;
+  v1::AccessRecord record = ForgedRecord(TestFederation::kProviderServer);
+  v1::AppendRecordsResponse response;
+
+  // The consumer's server, as itself: the batch is its member's, the record claims another
+  // server's service. Refused record by record, never stored.
+  grpc::Status status = Append(federation, consumer_tls,
+                               SignedBatch({record}, federation.pki.consumer_signer), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.refusals_size(), 1);
+  EXPECT_EQ(response.receipts_size(), 0);
+  EXPECT_EQ(response.refusals(0).code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  // The provider's member key, but shipped over another server's TLS connection.
+  status = Append(federation, consumer_tls, SignedBatch({record}, federation.pki.provider_signer),
+                  &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  // A TLS client that is no registered server, or none at all.
+  status = Append(federation, federation.unregistered_auth,
+                  SignedBatch({record}, federation.pki.provider_signer), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  auto anonymous = v1::Ledger::NewStub(federation.BrokerChannel(nullptr));
+  grpc::ClientContext context;
+  status = anonymous->AppendRecords(&context, SignedBatch({record}, federation.pki.provider_signer),
+                                    &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  // Signed by a key the registry does not know.
   SigningIdentity stranger = federation.pki.provider_signer;
   stranger.key = PrivateKey::GenerateP256();
-  EXPECT_EQ(append(stranger).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  // The provider's member may.
-  EXPECT_TRUE(append(federation.pki.provider_signer).ok());
+  EXPECT_EQ(Append(federation, provider_tls, SignedBatch({record}, stranger), &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  // The provider's server, as itself: a receipt signed by the broker names the exact bytes.
+  status = Append(federation, provider_tls, SignedBatch({record}, federation.pki.provider_signer),
+                  &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.receipts_size(), 1);
+  auto receipt = VerifyLedgerReceipt(response.receipts(0),
+                                     federation.configuration_signer.certificate);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->record_sha256(), Sha256(record.SerializeAsString()));
+  EXPECT_EQ(receipt->recorded_by(), TestFederation::kProviderServer);
+  EXPECT_EQ(receipt->message_id(), record.message_id());
+  // The same bytes again: the same leaf. Other bytes under the same key: refused.
+  v1::AppendRecordsResponse again;
+  ASSERT_TRUE(Append(federation, provider_tls, SignedBatch({record}, federation.pki.provider_signer),
+                     &again).ok());
+  ASSERT_EQ(again.receipts_size(), 1);
+  EXPECT_EQ(VerifyLedgerReceipt(again.receipts(0), federation.configuration_signer.certificate)
+                ->leaf_index(),
+            receipt->leaf_index());
+  v1::AccessRecord rewritten = record;
+  rewritten.set_purpose("rewritten");
+  ASSERT_TRUE(Append(federation, provider_tls,
+                     SignedBatch({rewritten}, federation.pki.provider_signer), &again).ok());
+  ASSERT_EQ(again.refusals_size(), 1);
+  EXPECT_EQ(again.refusals(0).code(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+}
+
+// Issue 8, item 1: a consumer chooses a message id that is a serialized AccessRecord; the
+// provider's signed response header then parses as a RecordBatch "from" the provider. Typed
+// signatures make the ledger refuse it.
+TEST(Ledger, AResponseHeaderIsNeverAcceptedAsARecordBatch) {
+  LiveFederation federation("ledger_cross_type", LedgerOptions());
+  ASSERT_TRUE(federation.Start());
+  v1::AccessRecord forged = ForgedRecord(TestFederation::kProviderServer);
+  v1::ResponseHeader header;
+  header.set_message_id(forged.SerializeAsString());  // field 1, length-delimited
+  v1::RecordBatch as_batch;
+  ASSERT_TRUE(as_batch.ParseFromString(header.SerializeAsString()));
+  ASSERT_EQ(as_batch.records_size(), 1);  // the confusion the attack relies on
+  v1::SignedHeader signed_response = *SignHeader(
+      SignedType::kResponseHeader, header.SerializeAsString(), federation.pki.provider_signer);
+  v1::AppendRecordsResponse response;
+  grpc::Status status = Append(federation, federation.pki.consumer_server, signed_response, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  status = Append(federation, federation.pki.provider_server, signed_response, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+}
+
+// Issue 8, items 2 and 7: a message id the provider answered once is refused whenever it
+// comes back — after the replay window, and after a restart — and the answered exchange keeps
+// its own record.
+TEST(Ledger, AnAnsweredMessageIdIsRefusedAfterTheWindowAndAfterARestart) {
+  LiveFederationOptions options = LedgerOptions();
+  options.max_clock_skew_seconds = 2;
+  LiveFederation federation("ledger_id_reuse", options);
+  ASSERT_TRUE(federation.Start());
+  PrivateKey saito = PrivateKey::GenerateP256();
+  ASSERT_TRUE(federation.EnrollResident("131016-0001", saito).ok());
+  const std::string payload = [] {
+    municipal::v1::GetResidentRequest request;
+    request.set_resident_code("131016-0001");
+    return request.SerializeAsString();
+  }();
+  v1::ExchangeRequest first =
+      federation.CraftRequest(federation.pki.consumer_signer, kAllowance, payload);
+  v1::RequestHeader first_header;
+  ASSERT_TRUE(first_header.ParseFromString(first.request().header()));
+  auto send = [&](const v1::ExchangeRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ExchangeResponse response;
+    return federation.ProviderPeerAs(federation.pki.consumer_server)
+        ->Exchange(&context, request, &response);
+  };
+  ASSERT_TRUE(send(first).ok());
+
+  // After the window: a fresh request (new time, new signature) reusing the id.
+  absl::SleepFor(absl::Seconds(3));
+  v1::RequestHeader reused = first_header;
+  *reused.mutable_created_at() = ToTimestamp(absl::Now());
+  v1::ExchangeRequest second = first;
+  *second.mutable_request() = *SignHeader(SignedType::kRequestHeader, reused.SerializeAsString(),
+                                          federation.pki.consumer_signer);
+  grpc::Status status = send(second);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+
+  // After a restart of the provider's server: the same, and requests made before the start.
+  const std::string d = federation.directory + "/";
+  federation.provider_ss->Signal(SIGKILL);
+  federation.provider_ss->Wait(10);
+  v1::ExchangeRequest made_before = federation.CraftRequest(federation.pki.consumer_signer,
+                                                            kAllowance, payload);
+  absl::SleepFor(absl::Milliseconds(20));
+  federation.provider_ss = std::make_unique<Process>(
+      Runfile("security_server/renkei-security-server"),
+      std::vector<std::string>{"--config", d + "chiyoda-0.textproto"}, d + "chiyoda-ss-0.log");
+  ASSERT_TRUE(WaitForPort(federation.provider_peer_port));
+  *reused.mutable_created_at() = ToTimestamp(absl::Now());
+  *second.mutable_request() = *SignHeader(SignedType::kRequestHeader, reused.SerializeAsString(),
+                                          federation.pki.consumer_signer);
+  status = send(second);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  status = send(made_before);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+
+  // The one answered exchange has its record.
+  auto token = federation.SignIn("131016-0001", saito);
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto history = AwaitHistory(federation, *token, 1);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->records.size(), 1u);
+  EXPECT_EQ(history->records[0].message_id(), first_header.message_id());
 }
 
 // kill -9 of the provider's security server and of the broker at random moments under

@@ -10,6 +10,8 @@
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "common/files.h"
+#include "common/text_proto.h"
+#include "common/transport_security.h"
 #include "common/identifiers.h"
 #include "google/protobuf/text_format.h"
 #include "renkei/v1/config.pb.h"
@@ -120,6 +122,7 @@ LiveFederation::LiveFederation(const std::string& name, LiveFederationOptions op
       operator_credentials(IssueLocalTls("operator tanaka", operator_ca)),
       unregistered_operator(IssueLocalTls("operator without registration", operator_ca)),
       broker_admin_tls(IssueLocalTls("broker admin", operator_ca)),
+      broker_tls(IssueLocalTls("renkei broker", pki.ca)),
       configuration_signer(pki.IssueSigning("JP/BROKER/configuration", pki.ca)),
       options_(options) {}
 
@@ -321,12 +324,18 @@ bool LiveFederation::StartBroker() {
     broker_distribution_port = FreePort();
     broker_admin_port = FreePort();
     WriteCredentials(d + "broker-admin", broker_admin_tls);
+    WriteCredentials(d + "broker-tls", broker_tls);
     WriteCredentials(d + "broker-config-signing", configuration_signer);
     WriteOrDie(d + "operator-ca.pem", operator_ca.certificate.Pem());
     v1::BrokerConfig config;
     config.set_instance("JP");
     config.set_data_directory(d + "broker-data");
     config.set_distribution_listen_address(Address(broker_distribution_port));
+    if (options_.advertised_broker_port != 0) {
+      config.add_advertised_distribution_addresses(Address(options_.advertised_broker_port));
+    }
+    config.set_tls_certificate_file("broker-tls.pem");
+    config.set_tls_key_file("broker-tls.key");
     config.set_admin_listen_address(Address(broker_admin_port));
     config.set_admin_tls_certificate_file("broker-admin.pem");
     config.set_admin_tls_key_file("broker-admin.key");
@@ -377,9 +386,27 @@ std::unique_ptr<v1::RegistryAdmin::Stub> LiveFederation::Admin(
       grpc::CreateChannel(Address(broker_admin_port), grpc::SslCredentials(tls)));
 }
 
+v1::ConfigurationAnchor LiveFederation::Anchor() const {
+  v1::ConfigurationAnchor anchor;
+  absl::Status loaded = LoadTextProtoFile(directory + "/broker-anchor.textproto", &anchor);
+  if (!loaded.ok()) std::cerr << loaded << "\n";
+  return anchor;
+}
+
+std::shared_ptr<grpc::Channel> LiveFederation::BrokerChannel(const TestCredentials* client) {
+  const std::string address = Address(broker_distribution_port);
+  TlsIdentity identity;
+  if (client != nullptr) identity = {client->certificate.Pem(), client->key.Pem()};
+  auto credentials = BrokerChannelCredentials(Anchor(), address, client ? &identity : nullptr);
+  if (!credentials.ok()) {
+    std::cerr << credentials.status() << "\n";
+    std::abort();
+  }
+  return grpc::CreateChannel(address, *credentials);
+}
+
 std::unique_ptr<v1::ResidentAccess::Stub> LiveFederation::Residents() {
-  return v1::ResidentAccess::NewStub(grpc::CreateChannel(Address(broker_distribution_port),
-                                                         grpc::InsecureChannelCredentials()));
+  return v1::ResidentAccess::NewStub(BrokerChannel(nullptr));
 }
 
 grpc::Status LiveFederation::EnrollResident(const std::string& resident_id, const PrivateKey& key) {
@@ -519,7 +546,7 @@ v1::ExchangeRequest LiveFederation::CraftRequest(const SigningIdentity& signer,
   header.set_purpose("integration-test");
   header.set_payload_sha256(Sha256(payload));
   v1::ExchangeRequest request;
-  *request.mutable_request() = *SignHeader(header.SerializeAsString(), signer);
+  *request.mutable_request() = *SignHeader(SignedType::kRequestHeader, header.SerializeAsString(), signer);
   request.set_payload(payload);
   return request;
 }

@@ -52,6 +52,9 @@ struct LiveFederationOptions {
   bool portal = false;
   // Give the broker and both security servers a /metrics and /healthz endpoint.
   bool monitoring = false;
+  // Broker mode: the broker advertises this port (in the anchor and as the ledger address)
+  // instead of its own, so that a test can put something in between.
+  int advertised_broker_port = 0;
 };
 
 class InProcessBackend;
@@ -92,6 +95,10 @@ class LiveFederation {
   grpc::Status ApplyChange(const v1::RegistryChange& change);
   // The ledger's resident API, and a resident's enrolment and sign-in through it.
   std::unique_ptr<v1::ResidentAccess::Stub> Residents();
+  // The anchor the broker wrote, and a channel to the broker as it says (TLS to the pinned
+  // certificate), presenting `client` as TLS client certificate when not null.
+  v1::ConfigurationAnchor Anchor() const;
+  std::shared_ptr<grpc::Channel> BrokerChannel(const TestCredentials* client);
   grpc::Status EnrollResident(const std::string& resident_id, const PrivateKey& key);
   absl::StatusOr<std::string> SignIn(const std::string& resident_id, const PrivateKey& key);
   bool StartBroker();
@@ -116,6 +123,7 @@ class LiveFederation {
   int consumer_local_port = 0, consumer_peer_port = 0;
   // Broker mode.
   TestCredentials operator_ca, operator_credentials, unregistered_operator, broker_admin_tls;
+  TestCredentials broker_tls;  // the broker's TLS certificate (issued by the federation CA)
   TestCredentials configuration_signer;
   int broker_distribution_port = 0, broker_admin_port = 0, portal_port = 0;
   int broker_monitoring_port = 0, provider_monitoring_port = 0, consumer_monitoring_port = 0;

@@ -1,10 +1,13 @@
 // The resident portal in a real browser: Playwright drives Debian's Chromium
-// (tests/browser/portal_test.mjs) through sign-in, the records and the verified marks.
+// (tests/browser/portal_test.mjs) through sign-in, the records and the verified marks, the
+// consistency of the tree head with one seen before, the key fingerprint, and records changed
+// in transit.
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "gtest/gtest.h"
@@ -28,35 +31,52 @@ TEST(PortalBrowser, ResidentSignsInAndSeesVerifiedRecords) {
   ASSERT_TRUE(federation.Start());
   PrivateKey key = PrivateKey::GenerateP256();
   ASSERT_TRUE(federation.EnrollResident("131016-0005", key).ok());
-  constexpr int kExchanges = 23;  // more than one page of 20
-  for (int i = 0; i < kExchanges; ++i) {
+  auto exchange = [&] {
     grpc::ClientContext context;
     LiveFederation::AddRenkeiMetadata(context, kAllowance, kRegistry, "131016-0005");
     municipal::v1::GetResidentRequest request;
     request.set_resident_code("131016-0005");
     municipal::v1::GetResidentResponse response;
-    ASSERT_TRUE(federation.LocalRegistry(federation.allowance_client)
-                    ->GetResident(&context, request, &response).ok());
-  }
-  // Wait until all of them are in a signed tree head, as the resident API reports.
-  ASSERT_TRUE(LiveFederation::Eventually([&] {
-    auto token = federation.SignIn("131016-0005", key);
-    if (!token.ok()) return false;
+    return federation.LocalRegistry(federation.allowance_client)
+        ->GetResident(&context, request, &response)
+        .ok();
+  };
+  // Until `count` records are in a signed tree head, as the resident API reports.
+  auto all_in_a_tree_head = [&](int count) {
+    return LiveFederation::Eventually([&] {
+      auto token = federation.SignIn("131016-0005", key);
+      if (!token.ok()) return false;
+      grpc::ClientContext context;
+      v1::ListRecordsRequest request;
+      request.set_session_token(*token);
+      request.set_page_size(100);
+      v1::ListRecordsResponse page;
+      return federation.Residents()->ListRecords(&context, request, &page).ok() &&
+             page.records_size() == count && page.pending() == 0;
+    });
+  };
+  constexpr int kSeenExchanges = 3;
+  constexpr int kExchanges = 23;  // more than one page of 20
+  for (int i = 0; i < kSeenExchanges; ++i) ASSERT_TRUE(exchange());
+  ASSERT_TRUE(all_in_a_tree_head(kSeenExchanges));
+  // The tree head the browser is made to have seen: the portal must prove that the later one,
+  // which the records are proven against, extends it.
+  v1::SignedTreeHead seen;
+  {
     grpc::ClientContext context;
-    v1::ListRecordsRequest request;
-    request.set_session_token(*token);
-    request.set_page_size(100);
-    v1::ListRecordsResponse page;
-    return federation.Residents()->ListRecords(&context, request, &page).ok() &&
-           page.records_size() == kExchanges && page.pending() == 0;
-  }));
+    ASSERT_TRUE(
+        federation.Residents()->GetTreeHead(&context, v1::GetTreeHeadRequest(), &seen).ok());
+  }
+  for (int i = kSeenExchanges; i < kExchanges; ++i) ASSERT_TRUE(exchange());
+  ASSERT_TRUE(all_in_a_tree_head(kExchanges));
 
   const std::string d = federation.directory + "/";
   ASSERT_TRUE(WriteFileAtomically(d + "resident.key", key.Pem(), 0600).ok());
   ASSERT_TRUE(WriteFileAtomically(d + "other.key", PrivateKey::GenerateP256().Pem(), 0600).ok());
   Process node("/usr/bin/node",
                {script, absl::StrCat("http://127.0.0.1:", federation.portal_port, "/"),
-                "131016-0005", d + "resident.key", d + "other.key", std::to_string(kExchanges)},
+                "131016-0005", d + "resident.key", d + "other.key", std::to_string(kExchanges),
+                std::to_string(seen.tree_size()), absl::Base64Escape(seen.root_hash())},
                d + "playwright.log");
   int status = node.Wait(180);
   std::ifstream log(d + "playwright.log");

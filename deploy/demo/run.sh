@@ -46,6 +46,10 @@ $CTL pki issue-tls --ca "$DEMO/pki/operator-ca" --name "operator yamada" --out "
 $CTL pki issue-tls --ca "$DEMO/pki/operator-ca" --name "broker admin endpoint" \
   --dns localhost --ip 127.0.0.1 --out "$DEMO/broker/admin-tls"
 $CTL pki issue-config-signing --ca "$DEMO/pki/federation-ca" --out "$DEMO/broker/config-signing"
+# The broker's own TLS certificate: security servers, renkeictl and residents' tools reach it
+# only over TLS, and the anchor pins exactly this certificate.
+$CTL pki issue-tls --ca "$DEMO/pki/federation-ca" --name "renkei broker" \
+  --dns localhost --ip 127.0.0.1 --out "$DEMO/broker/tls"
 $CTL pki issue-auth --ca "$DEMO/pki/federation-ca" --server-id JP/MUNI/131016/ss1 --out "$DEMO/chiyoda/auth"
 $CTL pki issue-signing --ca "$DEMO/pki/federation-ca" --member JP/MUNI/131016 --out "$DEMO/chiyoda/signing"
 $CTL pki issue-auth --ca "$DEMO/pki/federation-ca" --server-id JP/GOV/MHLW/ss1 --out "$DEMO/mhlw/auth"
@@ -58,6 +62,8 @@ cat > "$DEMO/broker/broker.textproto" <<CONF
 instance: "JP"
 data_directory: "data"
 distribution_listen_address: "127.0.0.1:7001"
+tls_certificate_file: "tls.pem"
+tls_key_file: "tls.key"
 admin_listen_address: "127.0.0.1:7002"
 admin_tls_certificate_file: "admin-tls.pem"
 admin_tls_key_file: "admin-tls.key"

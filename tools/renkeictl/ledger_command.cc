@@ -9,6 +9,8 @@
 #include "audit/tree_head.h"
 #include "common/certificates.h"
 #include "common/files.h"
+#include "common/terminal_text.h"
+#include "common/transport_security.h"
 #include "common/text_proto.h"
 #include "grpcpp/grpcpp.h"
 #include "renkei/v1/config.pb.h"
@@ -41,16 +43,26 @@ int Fail(const std::string& what, const std::string& message) {
   return 1;
 }
 
-absl::StatusOr<Certificate> AnchorCertificate(const std::string& path) {
-  v1::ConfigurationAnchor anchor;
-  absl::Status status = LoadTextProtoFile(path, &anchor);
-  if (!status.ok()) return status;
-  return Certificate::FromPem(anchor.configuration_signing_certificate_pem());
-}
+// The broker as the anchor describes it: the certificate that signs tree heads, and a
+// connection over TLS to the certificate the anchor pins.
+struct Broker {
+  std::unique_ptr<Certificate> signer;
+  std::unique_ptr<v1::ResidentAccess::Stub> stub;
+};
 
-std::unique_ptr<v1::ResidentAccess::Stub> Connect(const std::string& address) {
-  return v1::ResidentAccess::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+absl::StatusOr<Broker> ConnectAsAnchorSays(const std::string& anchor_path,
+                                           const std::string& address) {
+  v1::ConfigurationAnchor anchor;
+  absl::Status status = LoadTextProtoFile(anchor_path, &anchor);
+  if (!status.ok()) return status;
+  auto certificate = Certificate::FromPem(anchor.configuration_signing_certificate_pem());
+  if (!certificate.ok()) return certificate.status();
+  auto credentials = BrokerChannelCredentials(anchor, address, nullptr);
+  if (!credentials.ok()) return credentials.status();
+  Broker broker;
+  broker.signer = std::make_unique<Certificate>(*std::move(certificate));
+  broker.stub = v1::ResidentAccess::NewStub(grpc::CreateChannel(address, *credentials));
+  return broker;
 }
 
 void Deadline(grpc::ClientContext& context) {
@@ -76,11 +88,12 @@ absl::StatusOr<google::protobuf::Timestamp> ParseDay(const std::string& text, bo
 }
 
 int History(Flags& flags) {
-  auto signer = AnchorCertificate(flags["anchor"]);
-  if (!signer.ok()) return Fail("history", std::string(signer.status().message()));
+  auto broker = ConnectAsAnchorSays(flags["anchor"], flags["broker"]);
+  if (!broker.ok()) return Fail("history", std::string(broker.status().message()));
+  const Certificate* signer = broker->signer.get();
+  v1::ResidentAccess::Stub* stub = broker->stub.get();
   auto key = PrivateKey::FromPemFile(flags["key"]);
   if (!key.ok()) return Fail("history", std::string(key.status().message()));
-  auto stub = Connect(flags["broker"]);
 
   v1::ChallengeRequest challenge_request;
   challenge_request.set_resident_id(flags["resident-id"]);
@@ -131,10 +144,13 @@ int History(Flags& flags) {
       const v1::AccessRecord& r = ok ? entry_record : proven.record();
       ++records;
       verified += ok ? 1 : 0;
-      std::cout << (ok ? "✓ " : "✗ ") << FormatTime(r.time()) << "  " << r.client() << " → "
-                << r.service() << r.method() << "  purpose=" << r.purpose()
-                << (r.user().empty() ? "" : "  user=" + r.user()) << "  outcome=" << r.outcome()
-                << "  leaf=" << proven.leaf_index() << "\n";
+      // Every string of a record was chosen by whoever sent the request: escape it, or a
+      // purpose could clear the screen or forge a "✓" line.
+      std::cout << (ok ? "✓ " : "✗ ") << FormatTime(r.time()) << "  "
+                << EscapeForTerminal(r.client()) << " → " << EscapeForTerminal(r.service())
+                << EscapeForTerminal(r.method()) << "  purpose=" << EscapeForTerminal(r.purpose())
+                << (r.user().empty() ? "" : "  user=" + EscapeForTerminal(r.user()))
+                << "  outcome=" << r.outcome() << "  leaf=" << proven.leaf_index() << "\n";
     }
     pending += page.pending();
     std::cout.flush();
@@ -150,9 +166,10 @@ int History(Flags& flags) {
 }
 
 int AuditVerify(Flags& flags) {
-  auto signer = AnchorCertificate(flags["anchor"]);
-  if (!signer.ok()) return Fail("audit", std::string(signer.status().message()));
-  auto stub = Connect(flags["broker"]);
+  auto broker = ConnectAsAnchorSays(flags["anchor"], flags["broker"]);
+  if (!broker.ok()) return Fail("audit", std::string(broker.status().message()));
+  const Certificate* signer = broker->signer.get();
+  v1::ResidentAccess::Stub* stub = broker->stub.get();
   v1::SignedTreeHead head;
   grpc::ClientContext context;
   Deadline(context);

@@ -5,6 +5,7 @@
 
 #include "tools/renkeictl/ledger_command.h"
 #include "tools/renkeictl/pki_command.h"
+#include "tools/renkeictl/quarantine_command.h"
 #include "tools/renkeictl/registry_command.h"
 
 namespace {
@@ -16,6 +17,7 @@ Groups:
   registry   change and inspect the broker's registry (renkeictl registry --help)
   history    a resident's verified access history (renkeictl history --help)
   audit      verify the ledger's signed tree heads and consistency (renkeictl audit --help)
+  quarantine access records the ledger refused, kept by a security server (renkeictl quarantine --help)
 )";
 
 }  // namespace
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "history") return renkei::RunHistoryCommand(rest);
   if (args[0] == "audit") return renkei::RunAuditCommand(rest);
+  if (args[0] == "quarantine") return renkei::RunQuarantineCommand(rest);
   if (args[0] == "registry") {
     return renkei::RunRegistryCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }

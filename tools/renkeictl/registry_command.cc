@@ -36,7 +36,7 @@ Commands:
   remove-signing-cert  --member ID (--cert FILE | --sha256 HEX)
   remove-ca            --cert FILE | --sha256 HEX
   revoke               --cert FILE | --sha256 HEX
-  enroll-resident      --resident-id ID --public-key FILE (a resident's sign-in key)
+  enroll-resident      --resident-id ID --public-key FILE [--replace] (a resident's sign-in key)
   show                 print the current registry (text format)
   log                  print the admin log, newest first [--limit N]
 
@@ -80,10 +80,13 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"remove-ca", {"usage: renkeictl registry remove-ca (--cert FILE | --sha256 HEX)" RENKEI_CONNECTION_FLAGS,
                      with({}), {"cert", "sha256"}}},
       {"enroll-resident",
-       {"usage: renkeictl registry enroll-resident --resident-id ID --public-key FILE\n"
-        "Binds the resident's public key (renkeictl pki create-resident-key) to their id."
+       {"usage: renkeictl registry enroll-resident --resident-id ID --public-key FILE [--replace]\n"
+        "Binds the resident's public key (renkeictl pki create-resident-key) to their id, after\n"
+        "their identity was checked in person. The admin log records the operator and the start\n"
+        "of the resident's pseudonym (never the id). A resident who already has a key is refused.\n"
+        "  --replace    replace the resident's existing key (a lost or renewed card); takes no value"
         RENKEI_CONNECTION_FLAGS,
-        with({"resident-id", "public-key"}), {}}},
+        with({"resident-id", "public-key"}), {"replace"}}},
       {"show", {"usage: renkeictl registry show" RENKEI_CONNECTION_FLAGS, with({}), {}}},
       {"log", {"usage: renkeictl registry log [--limit N]" RENKEI_CONNECTION_FLAGS, with({}),
                {"limit"}}},
@@ -210,7 +213,13 @@ int RunRegistry(const std::string& command, Flags& flags) {
     printer.SetUseUtf8StringEscaping(true);
     for (const v1::AdminLogEntry& entry : response.entries()) {
       std::string change;
-      printer.PrintToString(entry.change(), &change);
+      if (entry.has_resident_enrollment()) {
+        const auto& enrollment = entry.resident_enrollment();
+        change = absl::StrCat("enroll-resident ", enrollment.subject_pseudonym_prefix(),
+                              enrollment.replaced_existing_key() ? " (replaced the key)" : "");
+      } else {
+        printer.PrintToString(entry.change(), &change);
+      }
       if (change.size() > 200) change = change.substr(0, 200) + "…";
       std::cout << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                                     absl::FromUnixSeconds(entry.time().seconds()),
@@ -226,10 +235,12 @@ int RunRegistry(const std::string& command, Flags& flags) {
     v1::EnrollResidentRequest request;
     request.set_resident_id(flags["resident-id"]);
     request.set_public_key_pem(*pem);
+    request.set_replace_existing(flags.count("replace") > 0);
     v1::EnrollResidentResponse response;
     grpc::Status status = (*stub)->EnrollResident(&context, request, &response);
     if (!status.ok()) return FailRpc(status);
-    std::cout << "enroll-resident: done\n";
+    std::cout << "enroll-resident: done" << (request.replace_existing() ? ", key replaced" : "")
+              << "\n";
     return 0;
   }
   auto change = BuildChange(command, flags);
@@ -241,10 +252,26 @@ int RunRegistry(const std::string& command, Flags& flags) {
   return 0;
 }
 
+// enroll-resident's --replace is a switch, while ParseFlags reads "--name value" pairs: give
+// it a value here.
+std::vector<std::string> WithSwitchValues(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "enroll-resident") return args;
+  std::vector<std::string> out = {args[0]};
+  for (size_t i = 1; i < args.size(); ++i) {
+    out.push_back(args[i]);
+    if (args[i] == "--replace") {
+      out.push_back("yes");
+    } else if (args[i] != "--help" && args[i] != "-h" && i + 1 < args.size()) {
+      out.push_back(args[++i]);  // the flag's value
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunRegistryCommand(const std::vector<std::string>& args) {
-  return RunGroup("registry", kUsage, Commands(), args, RunRegistry);
+  return RunGroup("registry", kUsage, Commands(), WithSwitchValues(args), RunRegistry);
 }
 
 }  // namespace renkei
