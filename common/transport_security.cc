@@ -53,11 +53,13 @@ std::shared_ptr<grpc::ChannelCredentials> PinnedChannelCredentials(const std::st
                                                                    FingerprintCheck check) {
   std::vector<IdentityKeyCertPair> identity;
   if (client != nullptr) identity.push_back({client->key_pem, client->certificate_pem});
-  auto provider = root_pems.empty()
-                      ? std::make_shared<StaticDataCertificateProvider>(identity)
-                      : std::make_shared<StaticDataCertificateProvider>(root_pems, identity);
   grpc::experimental::TlsChannelCredentialsOptions options;
-  options.set_certificate_provider(provider);
+  // gRPC's provider needs roots or an identity; with neither, none is set.
+  if (!root_pems.empty() || client != nullptr) {
+    options.set_certificate_provider(
+        root_pems.empty() ? std::make_shared<StaticDataCertificateProvider>(identity)
+                          : std::make_shared<StaticDataCertificateProvider>(root_pems, identity));
+  }
   if (!root_pems.empty()) options.watch_root_certs();
   if (client != nullptr) options.watch_identity_key_cert_pairs();
   // Without roots, the pinned fingerprint is the whole check (the handshake proves the peer

@@ -25,6 +25,10 @@ std::string ChannelTarget(const FederationServer& server) {
   return absl::StrCat(ipv6 ? "ipv6:" : "ipv4:", absl::StrJoin(server.addresses, ","));
 }
 
+// The longest an exchange may take when the caller set no (or a longer) deadline: a little
+// more than the provider side's own bound on its backend call.
+constexpr std::chrono::seconds kMaxExchange(65);
+
 // Handles one call from a local system, from reading its request to finishing it.
 class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
  public:
@@ -62,6 +66,10 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     prepared_ = *std::move(prepared);
     peer_call_started_ = absl::Now();
     client_context_ = grpc::ClientContext::FromCallbackServerContext(*context_);
+    // A caller without a deadline must not hold the exchange (and its memory) forever.
+    if (context_->deadline() > std::chrono::system_clock::now() + kMaxExchange) {
+      client_context_->set_deadline(std::chrono::system_clock::now() + kMaxExchange);
+    }
     peer_stub_ = endpoint_.PeerStub(prepared_.provider, *prepared_.federation);
     peer_stub_->async()
         ->Exchange(client_context_.get(), &prepared_.request, &response_,

@@ -12,6 +12,9 @@
 namespace renkei {
 namespace {
 
+// The longest a backend call may take when the caller set no (or a longer) deadline.
+constexpr std::chrono::seconds kMaxBackendCall(60);
+
 // One forwarded call: what must outlive the asynchronous backend call.
 struct BackendCall {
   VerifiedRequest verified;
@@ -74,6 +77,10 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
   call->verified = *std::move(verified);
   // Carries the caller's deadline and cancellation on to the provider service.
   call->context = grpc::ClientContext::FromCallbackServerContext(*context);
+  // A caller without a deadline must not hold a backend call (and its memory) forever.
+  if (context->deadline() > std::chrono::system_clock::now() + kMaxBackendCall) {
+    call->context->set_deadline(std::chrono::system_clock::now() + kMaxBackendCall);
+  }
   call->request = StringToByteBuffer(request->payload());
   const std::string method = call->verified.header.method();
   metrics_.in_flight().Add(1);

@@ -55,6 +55,8 @@ struct LiveFederationOptions {
   // Broker mode: the broker advertises this port (in the anchor and as the ledger address)
   // instead of its own, so that a test can put something in between.
   int advertised_broker_port = 0;
+  // Broker mode: sign-in challenges outstanding at once (0: the broker's default).
+  int max_pending_challenges = 0;
 };
 
 class InProcessBackend;
