@@ -9,6 +9,7 @@
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "common/grpc_glue.h"
@@ -34,12 +35,33 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
  public:
   LocalCallReactor(grpc::GenericCallbackServerContext* context, LocalEndpoint& endpoint)
       : context_(context), endpoint_(endpoint), metrics_(endpoint.metrics()),
-        received_at_(absl::Now()) {
+        received_at_(absl::Now()), read_race_(std::make_shared<ReadRace>()) {
     metrics_.in_flight().Add(1);
+    read_race_->reactor = this;
     StartRead(&request_);
+    // A caller that opens a call and never sends its request gets it ended: whichever of the
+    // read and this timer comes first decides, the other does nothing.
+    read_timer_.Set(absl::ToChronoTime(absl::Now() + endpoint.request_read_timeout()),
+                    [race = read_race_](bool fired) {
+                      if (!fired) return;
+                      {
+                        absl::MutexLock lock(&race->mu);
+                        if (race->decided) return;
+                        race->decided = true;
+                      }
+                      // Still alive: only this Finish can end the call now.
+                      race->reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                                         "no request message received in time"));
+                    });
   }
 
   void OnReadDone(bool ok) override {
+    {
+      absl::MutexLock lock(&read_race_->mu);
+      if (read_race_->decided) return;  // the timer ended the call
+      read_race_->decided = true;
+    }
+    read_timer_.Cancel();
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
       return;
@@ -148,10 +170,19 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     Finish(ToGrpcStatus(status));
   }
 
+  // Shared with the read timer's callback, which may run after this reactor is gone.
+  struct ReadRace {
+    absl::Mutex mu;
+    bool decided ABSL_GUARDED_BY(mu) = false;
+    LocalCallReactor* reactor = nullptr;  // valid while nothing is decided
+  };
+
   grpc::GenericCallbackServerContext* const context_;
   LocalEndpoint& endpoint_;
   ExchangeMetrics& metrics_;
   const absl::Time received_at_;
+  const std::shared_ptr<ReadRace> read_race_;
+  grpc::Alarm read_timer_;
   v1::OperationalRecord operational_;
   absl::Time peer_call_started_;
   grpc::ByteBuffer request_;
@@ -170,6 +201,10 @@ LocalEndpoint::LocalEndpoint(const ConsumerSide& consumer, const Settings& setti
     : consumer_(consumer),
       settings_(settings),
       max_peer_response_bytes_(max_peer_response_bytes),
+      request_read_timeout_(absl::Seconds(
+          settings.config.local().request_read_timeout_seconds() > 0
+              ? settings.config.local().request_read_timeout_seconds()
+              : 10)),
       metrics_(metrics),
       operational_log_(operational_log) {}
 

@@ -38,6 +38,7 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
                                                    const Federation& federation);
 
   const ConsumerSide& consumer() const { return consumer_; }
+  absl::Duration request_read_timeout() const { return request_read_timeout_; }
   ExchangeMetrics& metrics() { return metrics_; }
   OperationalLog& operational_log() { return operational_log_; }
 
@@ -45,6 +46,7 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   const ConsumerSide& consumer_;
   const Settings& settings_;
   const int max_peer_response_bytes_;
+  const absl::Duration request_read_timeout_;
   ExchangeMetrics& metrics_;
   OperationalLog& operational_log_;
   absl::Mutex mu_;

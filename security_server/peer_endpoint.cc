@@ -12,9 +12,6 @@
 namespace renkei {
 namespace {
 
-// The longest a backend call may take when the caller set no (or a longer) deadline.
-constexpr std::chrono::seconds kMaxBackendCall(60);
-
 // One forwarded call: what must outlive the asynchronous backend call.
 struct BackendCall {
   VerifiedRequest verified;
@@ -26,9 +23,11 @@ struct BackendCall {
 }  // namespace
 
 PeerEndpoint::PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
-                           ExchangeMetrics& metrics, OperationalLog& operational_log)
+                           absl::Duration max_backend_call, ExchangeMetrics& metrics,
+                           OperationalLog& operational_log)
     : provider_(provider),
       max_backend_response_bytes_(max_backend_response_bytes),
+      max_backend_call_(absl::ToChronoSeconds(max_backend_call)),
       metrics_(metrics),
       operational_log_(operational_log) {}
 
@@ -78,8 +77,8 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
   // Carries the caller's deadline and cancellation on to the provider service.
   call->context = grpc::ClientContext::FromCallbackServerContext(*context);
   // A caller without a deadline must not hold a backend call (and its memory) forever.
-  if (context->deadline() > std::chrono::system_clock::now() + kMaxBackendCall) {
-    call->context->set_deadline(std::chrono::system_clock::now() + kMaxBackendCall);
+  if (context->deadline() > std::chrono::system_clock::now() + max_backend_call_) {
+    call->context->set_deadline(std::chrono::system_clock::now() + max_backend_call_);
   }
   call->request = StringToByteBuffer(request->payload());
   const std::string method = call->verified.header.method();

@@ -22,8 +22,11 @@ namespace renkei {
 class PeerEndpoint final : public v1::PeerExchange::CallbackService {
  public:
   // `max_backend_response_bytes` bounds what a backend may answer.
+  // `max_backend_call`: the longest a backend call may take when the caller's deadline is
+  // later or missing.
   PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
-               ExchangeMetrics& metrics, OperationalLog& operational_log);
+               absl::Duration max_backend_call, ExchangeMetrics& metrics,
+               OperationalLog& operational_log);
 
   grpc::ServerUnaryReactor* Exchange(grpc::CallbackServerContext* context,
                                      const v1::ExchangeRequest* request,
@@ -37,6 +40,7 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
 
   const ProviderSide& provider_;
   const int max_backend_response_bytes_;
+  const std::chrono::seconds max_backend_call_;
   ExchangeMetrics& metrics_;
   OperationalLog& operational_log_;
   absl::Mutex mu_;

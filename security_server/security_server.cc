@@ -80,8 +80,12 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   s->local_endpoint_ = std::make_unique<LocalEndpoint>(
       *s->consumer_, settings_ref, max_payload + kEnvelopeAllowance, *s->metrics_,
       *s->operational_log_);
-  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(*s->provider_, max_payload, *s->metrics_,
-                                                     *s->operational_log_);
+  const int max_backend_call_seconds = settings_ref.config.max_backend_call_seconds() > 0
+                                           ? settings_ref.config.max_backend_call_seconds()
+                                           : 60;
+  s->peer_endpoint_ = std::make_unique<PeerEndpoint>(
+      *s->provider_, max_payload, absl::Seconds(max_backend_call_seconds), *s->metrics_,
+      *s->operational_log_);
 
   s->metadata_ = std::make_unique<MetadataService>(*s->consumer_, *s->local_endpoint_);
 

@@ -1,7 +1,10 @@
 // End-to-end: real security server processes and the real sample registry on loopback.
 #include <signal.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "security_server/message_log.h"
@@ -293,6 +296,93 @@ TEST_F(FederationTest, GarbageEnvelopeIsRejectedAndServerSurvives) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   GetResidentResponse response;
   EXPECT_TRUE(Call("131016-0001", &response).ok());
+}
+
+// Issue 8, item 8: calls that open and never send their request are ended, and the server
+// keeps answering everyone else meanwhile.
+TEST(FederationLimits, CallsThatNeverSendTheirRequestAreEndedAndOthersAreAnswered) {
+  LiveFederationOptions options;
+  options.consumer_request_read_timeout_seconds = 1;
+  LiveFederation federation("federation_silent_streams", options);
+  ASSERT_TRUE(federation.Start());
+  constexpr int kSilent = 150;  // more than one connection's concurrent streams
+  grpc::GenericStub stub(federation.LocalChannel(federation.allowance_client));
+  grpc::CompletionQueue queue;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::GenericClientAsyncReaderWriter>> calls;
+  std::vector<grpc::Status> statuses(kSilent);
+  for (int i = 0; i < kSilent; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    LiveFederation::AddRenkeiMetadata(*contexts.back(), kAllowance, kRegistry, "131016-0001");
+    contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    calls.push_back(stub.PrepareCall(contexts.back().get(), kGetResident, &queue));
+    calls.back()->StartCall(reinterpret_cast<void*>(static_cast<intptr_t>(2 * i)));
+    calls.back()->Finish(&statuses[i], reinterpret_cast<void*>(static_cast<intptr_t>(2 * i + 1)));
+  }
+  // A normal call on its own connection is answered while they hang.
+  {
+    grpc::ClientContext context;
+    LiveFederation::AddRenkeiMetadata(context, kAllowance, kRegistry, "131016-0001");
+    municipal::v1::GetResidentRequest request;
+    request.set_resident_code("131016-0001");
+    municipal::v1::GetResidentResponse response;
+    grpc::Status status =
+        federation.LocalRegistry(federation.allowance_client)->GetResident(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  int finished = 0, ended_by_server = 0;
+  void* tag;
+  bool ok;
+  while (finished < kSilent &&
+         queue.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(30)) ==
+             grpc::CompletionQueue::GOT_EVENT) {
+    const intptr_t number = reinterpret_cast<intptr_t>(tag);
+    if (number % 2 == 0) continue;  // a call started
+    ++finished;
+    const grpc::Status& status = statuses[number / 2];
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+        status.error_message().find("no request message") != std::string::npos) {
+      ++ended_by_server;
+    }
+  }
+  EXPECT_EQ(finished, kSilent);
+  EXPECT_EQ(ended_by_server, kSilent);
+  for (auto& context : contexts) context->TryCancel();
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+}
+
+// Issue 8, item 8: a backend that hangs is given up on at the provider's bound even when the
+// caller allows longer (or gives no deadline), and the server answers others meanwhile.
+TEST(FederationLimits, AHangingBackendIsBoundedAndOthersAreAnswered) {
+  LiveFederationOptions options;
+  options.provider_max_backend_call_seconds = 1;
+  LiveFederation federation("federation_hanging_backend", options);
+  ASSERT_TRUE(federation.Start());
+  auto call = [&](const std::string& code, std::chrono::seconds deadline) {
+    grpc::ClientContext context;
+    LiveFederation::AddRenkeiMetadata(context, kAllowance, kTestBackend, "131016-0001");
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    municipal::v1::GetResidentRequest request;
+    request.set_resident_code(code);
+    municipal::v1::GetResidentResponse response;
+    return federation.LocalRegistry(federation.allowance_client)->GetResident(&context, request,
+                                                                             &response);
+  };
+  absl::Time started = absl::Now();
+  std::vector<std::thread> hanging;
+  std::vector<grpc::Status> statuses(4);
+  for (int i = 0; i < 4; ++i) {
+    hanging.emplace_back([&, i] { statuses[i] = call("slow", std::chrono::seconds(30)); });
+  }
+  EXPECT_TRUE(call("131016-0001", std::chrono::seconds(10)).ok());
+  for (auto& thread : hanging) thread.join();
+  for (const grpc::Status& status : statuses) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  }
+  // The backend was given the provider's bound, not the caller's 30 s.
+  EXPECT_LT(federation.LastBackendDeadline(), started + absl::Seconds(5));
 }
 
 TEST(FederationLifecycle, ExchangesAreLoggedHashChainedAndServersStopCleanlyOnSigterm) {

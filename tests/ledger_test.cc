@@ -383,6 +383,44 @@ TEST(Ledger, AnAnsweredMessageIdIsRefusedAfterTheWindowAndAfterARestart) {
   EXPECT_EQ(history->records[0].message_id(), first_header.message_id());
 }
 
+// Issue 8, item 2: the consumer chooses the message id. The same signed request sent to two
+// provider servers is answered by both; each answer keeps its own record, under its own
+// recording server, instead of the first one's record "acknowledging" the second.
+TEST(Ledger, TheSameIdAtTwoProviderServersLeavesARecordOfEachAnswer) {
+  LiveFederationOptions options = LedgerOptions();
+  options.second_provider_server = true;
+  LiveFederation federation("ledger_two_servers", options);
+  ASSERT_TRUE(federation.Start());
+  PrivateKey saito = PrivateKey::GenerateP256();
+  ASSERT_TRUE(federation.EnrollResident("131016-0001", saito).ok());
+  municipal::v1::GetResidentRequest payload;
+  payload.set_resident_code("131016-0001");
+  v1::ExchangeRequest request = federation.CraftRequest(federation.pki.consumer_signer, kAllowance,
+                                                        payload.SerializeAsString());
+  int answered = 0;
+  for (auto [server, port] : {std::pair<std::string, int>{TestFederation::kProviderServer,
+                                                          federation.provider_peer_port},
+                              {LiveFederation::kSecondProviderServer,
+                               federation.second_provider_peer_port}}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ExchangeResponse response;
+    grpc::Status status = federation.PeerAs(federation.pki.consumer_server, server, port)
+                              ->Exchange(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << server << ": " << status.error_message();
+    answered += status.ok() ? 1 : 0;
+  }
+  auto token = federation.SignIn("131016-0001", saito);
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto history = AwaitHistory(federation, *token, answered);
+  ASSERT_TRUE(history.ok()) << history.status();
+  std::set<std::string> recorders;
+  for (const auto& record : history->records) recorders.insert(record.recorded_by());
+  EXPECT_EQ(recorders, (std::set<std::string>{TestFederation::kProviderServer,
+                                              LiveFederation::kSecondProviderServer}));
+  EXPECT_EQ(history->verified, 2);
+}
+
 // kill -9 of the provider's security server and of the broker at random moments under
 // load; after restarts, every response a consumer received has exactly one ledger record.
 TEST(Ledger, CrashesLoseAndDuplicateNothing) {

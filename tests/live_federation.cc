@@ -184,6 +184,15 @@ bool LiveFederation::Start() {
       server.add_addresses(Address(consumer_peer_port));
     }
   }
+  if (options_.second_provider_server) {
+    second_provider_auth.emplace(pki.IssueAuthentication(kSecondProviderServer, pki.ca));
+    second_provider_peer_port = FreePort();
+    v1::SecurityServer* second = global.add_security_servers();
+    second->set_id(kSecondProviderServer);
+    second->add_addresses(Address(second_provider_peer_port));
+    second->set_authentication_certificate_sha256(second_provider_auth->certificate.fingerprint());
+    second->add_provides(kTestBackend);
+  }
   v1::SecurityServer* moj_server = global.add_security_servers();
   moj_server->set_id("JP/GOV/MOJ/ss1");
   moj_server->add_addresses(Address(FreePort()));
@@ -228,6 +237,7 @@ bool LiveFederation::Start() {
   provide(kTax, dead_port);
   provider.mutable_provided_services(0)->add_methods(kGetResident);
   provider.set_pseudonym_pepper_file("pepper");
+  provider.set_max_backend_call_seconds(options_.provider_max_backend_call_seconds);
   if (options_.monitoring) {
     provider_monitoring_port = FreePort();
     provider.set_monitoring_listen_address(Address(provider_monitoring_port));
@@ -244,6 +254,20 @@ bool LiveFederation::Start() {
     WriteOrDie(absl::StrCat(d, "chiyoda-", i, ".textproto"), Text(provider));
   }
 
+  if (options_.second_provider_server) {
+    WriteCredentials(d + "chiyoda-ss2-auth", *second_provider_auth);
+    v1::SecurityServerConfig second = provider;
+    second.set_server_id(kSecondProviderServer);
+    second.mutable_local()->set_listen_address(Address(FreePort()));
+    second.mutable_peer()->set_listen_address(Address(second_provider_peer_port));
+    second.mutable_peer()->set_authentication_certificate_file("chiyoda-ss2-auth.pem");
+    second.mutable_peer()->set_authentication_key_file("chiyoda-ss2-auth.key");
+    second.mutable_message_log()->set_directory(d + "chiyoda-ss2-message-log");
+    second.set_configuration_cache_file(d + "chiyoda-ss2.cache");
+    second.clear_monitoring_listen_address();
+    WriteOrDie(d + "chiyoda-ss2.textproto", Text(second));
+  }
+
   v1::SecurityServerConfig consumer;
   consumer.set_server_id(TestFederation::kConsumerServer);
   set_source(consumer);
@@ -252,6 +276,8 @@ bool LiveFederation::Start() {
   consumer.mutable_local()->set_tls_certificate_file("mhlw-local.pem");
   consumer.mutable_local()->set_tls_key_file("mhlw-local.key");
   consumer.mutable_local()->set_client_ca_file("local-ca.pem");
+  consumer.mutable_local()->set_request_read_timeout_seconds(
+      options_.consumer_request_read_timeout_seconds);
   consumer.mutable_peer()->set_listen_address(Address(consumer_peer_port));
   consumer.mutable_peer()->set_authentication_certificate_file("mhlw-auth.pem");
   consumer.mutable_peer()->set_authentication_key_file("mhlw-auth.key");
@@ -293,7 +319,13 @@ bool LiveFederation::Start() {
       provider_replicas.push_back(std::move(process));
     }
   }
+  if (options_.second_provider_server) {
+    second_provider_ss = std::make_unique<Process>(
+        server, std::vector<std::string>{"--config", d + "chiyoda-ss2.textproto"},
+        d + "chiyoda-ss2.log");
+  }
   std::vector<int> ports = {registry_port, consumer_local_port, consumer_peer_port};
+  if (options_.second_provider_server) ports.push_back(second_provider_peer_port);
   ports.insert(ports.end(), provider_local_ports.begin(), provider_local_ports.end());
   ports.insert(ports.end(), provider_peer_ports.begin(), provider_peer_ports.end());
   if (!RestartConsumer()) return false;
@@ -518,6 +550,18 @@ void LiveFederation::AddRenkeiMetadata(grpc::ClientContext& context, const std::
 std::unique_ptr<v1::PeerExchange::Stub> LiveFederation::ProviderPeerAs(
     const TestCredentials& authentication) {
   return v1::PeerExchange::NewStub(ProviderPeerChannelAs(authentication));
+}
+
+std::unique_ptr<v1::PeerExchange::Stub> LiveFederation::PeerAs(
+    const TestCredentials& authentication, const std::string& server_id, int port) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = pki.ca.certificate.Pem();
+  tls.pem_cert_chain = authentication.certificate.Pem();
+  tls.pem_private_key = authentication.key.Pem();
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride(SecurityServerTlsName(*ParseSecurityServerId(server_id)));
+  return v1::PeerExchange::NewStub(
+      grpc::CreateCustomChannel(Address(port), grpc::SslCredentials(tls), args));
 }
 
 std::shared_ptr<grpc::Channel> LiveFederation::ProviderPeerChannelAs(

@@ -15,6 +15,7 @@
 #define RENKEI_TESTS_LIVE_FEDERATION_H_
 
 #include <memory>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,6 +56,13 @@ struct LiveFederationOptions {
   // Broker mode: the broker advertises this port (in the anchor and as the ledger address)
   // instead of its own, so that a test can put something in between.
   int advertised_broker_port = 0;
+  // Also run JP/MUNI/131016/ss2: a second, separately registered security server of the
+  // provider that provides test-backend too (its own identity, message log and outbox).
+  bool second_provider_server = false;
+  // The provider server's bound on a backend call (0: its default).
+  int provider_max_backend_call_seconds = 0;
+  // The consumer server's wait for a request message after a call opens (0: its default).
+  int consumer_request_read_timeout_seconds = 0;
   // Broker mode: sign-in challenges outstanding at once (0: the broker's default).
   int max_pending_challenges = 0;
 };
@@ -84,6 +92,9 @@ class LiveFederation {
 
   // A stub to the provider security server's peer endpoint, presenting `authentication`.
   std::unique_ptr<v1::PeerExchange::Stub> ProviderPeerAs(const TestCredentials& authentication);
+  // The same for the provider server `server_id` listening at `port`.
+  std::unique_ptr<v1::PeerExchange::Stub> PeerAs(const TestCredentials& authentication,
+                                                 const std::string& server_id, int port);
   // A signed request as a consumer security server would build it.
   v1::ExchangeRequest CraftRequest(const SigningIdentity& signer, const std::string& client,
                                    const std::string& payload,
@@ -133,6 +144,11 @@ class LiveFederation {
 
   std::unique_ptr<Process> registry, consumer_ss;
   std::unique_ptr<Process> provider_ss;  // replica 0
+  // With second_provider_server.
+  static constexpr char kSecondProviderServer[] = "JP/MUNI/131016/ss2";
+  std::optional<TestCredentials> second_provider_auth;
+  std::unique_ptr<Process> second_provider_ss;
+  int second_provider_peer_port = 0;
   std::vector<std::unique_ptr<Process>> provider_replicas;  // replicas 1..n-1
   std::vector<int> provider_peer_ports;
   std::string provider_log_dir, consumer_log_dir;
