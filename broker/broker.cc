@@ -152,8 +152,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   b->distribution_ = std::make_unique<DistributionService>(*b->publisher_);
   b->ledger_service_ = std::make_unique<LedgerService>(
-      *b->ledger_, *b->store_, *b->health_probe_key_, !c.plaintext_loopback_only(), b->clock_,
-      *b->metrics_);
+      *b->ledger_, *b->store_, *b->health_probe_key_, *b->pseudonymizer_,
+      !c.plaintext_loopback_only(), b->clock_, *b->metrics_);
   b->resident_service_ = std::make_unique<ResidentService>(
       *b->ledger_, *b->pseudonymizer_, b->clock_, *b->metrics_,
       c.max_pending_challenges() > 0 ? c.max_pending_challenges() : kDefaultMaxChallenges);

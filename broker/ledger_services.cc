@@ -1,5 +1,7 @@
 #include "broker/ledger_services.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
 #include "common/grpc_status.h"
@@ -16,6 +18,10 @@ namespace {
 constexpr absl::Duration kChallengeLifetime = absl::Minutes(2);
 constexpr absl::Duration kSessionLifetime = absl::Minutes(15);
 constexpr size_t kMaxResidentIdLength = 64;
+// Records per batch (the shipper sends at most 500; each costs a read and a signature here).
+constexpr int kMaxRecordsPerBatch = 1000;
+// How long after a request a provider may still answer it (its backend bound, generously).
+constexpr absl::Duration kMaxAnswerDelay = absl::Hours(1);
 
 template <typename Response>
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
@@ -69,6 +75,40 @@ absl::Status LedgerService::MayRecord(const Federation& federation,
                                                   " does not provide ", record.service()));
 }
 
+absl::Status LedgerService::CheckAgainstSignedRequest(const Federation& federation,
+                                                     const v1::AccessRecord& record,
+                                                     const v1::SignedHeader& request) const {
+  absl::Status signature = VerifySignedHeader(SignedType::kRequestHeader, request, federation);
+  if (!signature.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the client's signed request does not verify: ", signature.message()));
+  }
+  v1::RequestHeader header;
+  if (!header.ParseFromString(request.header()) || request.signer() != header.client().member()) {
+    return absl::UnauthenticatedError("the signed request is not the client member's");
+  }
+  const absl::Status differs =
+      absl::InvalidArgumentError("record does not say what the client's signed request says");
+  if (!ConstantTimeEquals(Sha256(request.header()), record.request_header_sha256()) ||
+      header.message_id() != record.message_id() || ToString(header.client()) != record.client() ||
+      ToString(header.service()) != record.service() || header.method() != record.method() ||
+      header.purpose() != record.purpose() || header.user() != record.user() ||
+      header.subjects_size() != record.subject_pseudonyms_size()) {
+    return differs;
+  }
+  for (int i = 0; i < header.subjects_size(); ++i) {
+    if (pseudonymizer_.Pseudonym(header.subjects(i)) != record.subject_pseudonyms(i)) return differs;
+  }
+  // Answered within the skew window and the longest a provider may take, not at a time of
+  // the provider's choosing.
+  const absl::Duration offset = FromTimestamp(record.time()) - FromTimestamp(header.created_at());
+  const absl::Duration allowed = federation.max_clock_skew() + kMaxAnswerDelay;
+  if (offset > allowed || offset < -federation.max_clock_skew()) {
+    return absl::InvalidArgumentError("record time is far from the client's request time");
+  }
+  return absl::OkStatus();
+}
+
 void LedgerService::Refuse(const std::string& entry, const std::string& message_id,
                            const absl::Status& why, v1::AppendRecordsResponse& response) {
   v1::RecordRefusal* refusal = response.add_refusals();
@@ -107,13 +147,24 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const std::strin
   v1::AppendRecordsResponse response;
   std::vector<std::string> entries;
   std::vector<std::string> message_ids;
-  for (const std::string& entry : records.records()) {
+  if (records.records_size() > kMaxRecordsPerBatch) {
+    return absl::InvalidArgumentError(absl::StrCat("a batch holds at most ", kMaxRecordsPerBatch,
+                                                   " records"));
+  }
+  std::set<std::string> digests;
+  for (const v1::ShippedRecord& shipped : records.records()) {
+    const std::string& entry = shipped.record();
+    if (!digests.insert(Sha256(entry)).second) {
+      return absl::InvalidArgumentError("a batch holds the same record twice");
+    }
     v1::AccessRecord record;
-    if (!record.ParseFromString(entry)) {
-      Refuse(entry, "", absl::InvalidArgumentError("record is not an AccessRecord"), response);
+    absl::Status valid = ValidateAccessRecord(entry, clock_.Now() + absl::Hours(1), &record);
+    if (!valid.ok()) {
+      Refuse(entry, record.message_id(), valid, response);
       continue;
     }
     absl::Status allowed = MayRecord(*federation, sender, signer, record);
+    if (allowed.ok()) allowed = CheckAgainstSignedRequest(*federation, record, shipped.request());
     if (!allowed.ok()) {
       Refuse(entry, record.message_id(), allowed, response);
       continue;

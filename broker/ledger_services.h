@@ -23,7 +23,8 @@ namespace renkei {
 // Security servers ship signed record batches over mutual TLS. The batch must come from the
 // registered security server whose authentication certificate the TLS peer presented, be
 // signed by its member as a record batch, and hold only records that server recorded of
-// services it provides. Each record gets a broker-signed receipt (it is in the log) or a
+// services it provides, each with the client's signed request it records (and agreeing with
+// it), so that no member can put a use in another member's name. Each record gets a broker-signed receipt (it is in the log) or a
 // refusal (it never will be, as it is); a batch-level error means nothing was appended.
 class LedgerService final : public v1::Ledger::CallbackService {
  public:
@@ -31,9 +32,10 @@ class LedgerService final : public v1::Ledger::CallbackService {
   // `tls_peers`: false only on a plaintext loopback development endpoint, where the batch
   // signature alone identifies the sender.
   LedgerService(AccessLedger& ledger, const RegistryStore& registry, const PrivateKey& receipt_key,
-                bool tls_peers, const Clock& clock, BrokerMetrics& metrics)
-      : ledger_(ledger), registry_(registry), receipt_key_(receipt_key), tls_peers_(tls_peers),
-        clock_(clock), metrics_(metrics) {}
+                const Pseudonymizer& pseudonymizer, bool tls_peers, const Clock& clock,
+                BrokerMetrics& metrics)
+      : ledger_(ledger), registry_(registry), receipt_key_(receipt_key),
+        pseudonymizer_(pseudonymizer), tls_peers_(tls_peers), clock_(clock), metrics_(metrics) {}
   grpc::ServerUnaryReactor* AppendRecords(grpc::CallbackServerContext* context,
                                           const v1::SignedHeader* batch,
                                           v1::AppendRecordsResponse* response) override;
@@ -48,12 +50,17 @@ class LedgerService final : public v1::Ledger::CallbackService {
   // OK when `sender` (null on a plaintext endpoint) may record `record` for member `signer`.
   static absl::Status MayRecord(const Federation& federation, const FederationServer* sender,
                                 const std::string& signer, const v1::AccessRecord& record);
+  // OK when the client member signed `request` and `record` says what it says.
+  absl::Status CheckAgainstSignedRequest(const Federation& federation,
+                                         const v1::AccessRecord& record,
+                                         const v1::SignedHeader& request) const;
   void Refuse(const std::string& entry, const std::string& message_id, const absl::Status& why,
               v1::AppendRecordsResponse& response);
 
   AccessLedger& ledger_;
   const RegistryStore& registry_;
   const PrivateKey& receipt_key_;
+  const Pseudonymizer& pseudonymizer_;
   const bool tls_peers_;
   const Clock& clock_;
   BrokerMetrics& metrics_;

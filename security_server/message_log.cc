@@ -83,8 +83,14 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
   entry.set_previous_entry_sha256(last_hash_);
   std::string bytes = entry.SerializeAsString();
   last_hash_ = Sha256(bytes);
-  pending_.push_back({sequence, std::move(bytes),
-                      evidence.access_record ? evidence.access_record->SerializeAsString() : "",
+  std::string outbox_record;
+  if (evidence.access_record != nullptr) {
+    v1::OutboxRecord waiting;
+    waiting.set_record(evidence.access_record->SerializeAsString());
+    *waiting.mutable_request() = *evidence.request;
+    outbox_record = waiting.SerializeAsString();
+  }
+  pending_.push_back({sequence, std::move(bytes), std::move(outbox_record),
                       evidence.role == v1::MessageLogEntry::PROVIDER ? evidence.message_id : ""});
 
   // Group commit: whoever finds no writer active becomes the writer for everything pending.
@@ -151,7 +157,16 @@ absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid() && items.size() < max; it->Next()) {
     if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
-    items.push_back({it->key().ToString(), it->value().ToString()});
+    OutboxItem item;
+    item.key = it->key().ToString();
+    v1::OutboxRecord waiting;
+    if (waiting.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      item.bytes = std::move(*waiting.mutable_record());
+      item.request = std::move(*waiting.mutable_request());
+    } else {
+      item.unreadable = it->value().ToString();
+    }
+    items.push_back(std::move(item));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "outbox read");
   return items;

@@ -55,7 +55,9 @@ class MessageLog final : public ExchangeRecorder {
   // Up to `max` outbox records, oldest first, with their keys and exact bytes.
   struct OutboxItem {
     std::string key;
-    std::string bytes;  // the serialized AccessRecord as recorded
+    std::string bytes;            // the serialized AccessRecord as recorded
+    v1::SignedHeader request;     // the client's signed request it records
+    std::string unreadable;       // the stored value, when it does not parse
   };
   absl::StatusOr<std::vector<OutboxItem>> ReadOutbox(size_t max) const;
   // What became of an outbox record: the ledger's verified receipt, or a quarantine.
@@ -102,7 +104,7 @@ class MessageLog final : public ExchangeRecorder {
   struct PendingEntry {
     uint64_t sequence;
     std::string entry;
-    std::string access_record;        // empty: none
+    std::string access_record;        // serialized OutboxRecord; empty: none
     std::string provider_message_id;  // empty: not answered as provider
   };
   std::vector<PendingEntry> pending_ ABSL_GUARDED_BY(mu_);

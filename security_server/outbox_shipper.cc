@@ -35,7 +35,8 @@ OutboxShipper::OutboxShipper(MessageLog& outbox, const ConfigurationSource& conf
       configuration_(configuration),
       settings_(settings),
       clock_(clock),
-      limits_(limits) {
+      limits_(limits),
+      own_member_(ToString(settings.server_id.member())) {
   if (settings_.follows_broker) {
     auto certificate = Certificate::FromPem(settings_.anchor.configuration_signing_certificate_pem());
     if (certificate.ok()) broker_certificate_ = std::make_unique<Certificate>(*std::move(certificate));
@@ -86,7 +87,8 @@ MessageLog::Settlement OutboxShipper::Quarantine(const MessageLog::OutboxItem& i
                                                  const std::string& reason) const {
   MessageLog::Settlement settlement;
   settlement.key = item.key;
-  settlement.quarantined.set_record(item.bytes);
+  settlement.quarantined.set_record(item.unreadable.empty() ? item.bytes : item.unreadable);
+  *settlement.quarantined.mutable_request() = item.request;
   settlement.quarantined.set_code(static_cast<int>(code));
   settlement.quarantined.set_reason(reason);
   settlement.quarantined.set_quarantined_at_unix_ms(absl::ToUnixMillis(clock_.Now()));
@@ -98,7 +100,9 @@ absl::Status OutboxShipper::Send(const Federation& federation, Batch& batch,
   v1::RecordBatch records;
   std::map<std::string, const MessageLog::OutboxItem*> by_digest;
   for (const MessageLog::OutboxItem* item : batch.items) {
-    records.add_records(item->bytes);
+    v1::ShippedRecord* shipped = records.add_records();
+    shipped->set_record(item->bytes);
+    *shipped->mutable_request() = item->request;
     by_digest[Sha256(item->bytes)] = item;
   }
   RENKEI_ASSIGN_OR_RETURN(
@@ -157,6 +161,10 @@ absl::Status OutboxShipper::Send(const Federation& federation, Batch& batch,
         refusal.message_id());
     by_digest.erase(found);
   }
+  if (!by_digest.empty() && problem.ok()) {
+    problem = absl::InternalError(absl::StrCat("the ledger answered neither a receipt nor a refusal for ",
+                                               by_digest.size(), " records; they stay in the outbox"));
+  }
   return problem;
 }
 
@@ -175,39 +183,39 @@ absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
 
   // What cannot be shipped at all is quarantined here; the rest fills one batch per member.
   std::vector<MessageLog::Settlement> settled;
-  std::map<std::string, Batch> batches;
+  Batch batch;
   for (const MessageLog::OutboxItem& item : *items) {
     v1::AccessRecord record;
-    if (!record.ParseFromString(item.bytes)) {
+    if (!item.unreadable.empty() || !record.ParseFromString(item.bytes)) {
       settled.push_back(Quarantine(item, absl::StatusCode::kDataLoss, "outbox record is unreadable"));
       continue;
     }
-    if (item.bytes.size() + kEnvelopeBytes > limits_.max_batch_bytes) {
+    const size_t size = item.bytes.size() + item.request.ByteSizeLong() + 16;  // with framing
+    if (size + kEnvelopeBytes > limits_.max_batch_bytes) {
       settled.push_back(Quarantine(
           item, absl::StatusCode::kResourceExhausted,
-          absl::StrCat("record of ", item.bytes.size(), " bytes exceeds the ledger batch limit")));
+          absl::StrCat("record of ", size, " bytes exceeds the ledger batch limit")));
       continue;
     }
+    // The ledger takes from this server only records of its own member's services, signed by
+    // that member: anything else could only ever be refused.
     auto service = ParseSubsystemId(record.service());
     const std::string member = service.ok() ? ToString(service->member()) : "";
     auto signer = settings_.signing_identities.find(member);
-    if (signer == settings_.signing_identities.end()) {
-      settled.push_back(Quarantine(item, absl::StatusCode::kFailedPrecondition,
-                                   absl::StrCat("no signing key for member \"", member, "\"")));
+    if (member != own_member_ || signer == settings_.signing_identities.end()) {
+      settled.push_back(Quarantine(
+          item, absl::StatusCode::kFailedPrecondition,
+          absl::StrCat("record of service \"", record.service(), "\" cannot be shipped by ",
+                       settings_.server_id_text, ": not its member's, or no signing key")));
       continue;
     }
-    Batch& batch = batches[member];
-    batch.signer = &signer->second;
-    if (batch.bytes + item.bytes.size() + kEnvelopeBytes > limits_.max_batch_bytes) continue;
-    batch.bytes += item.bytes.size() + 16;  // record framing
+    if (batch.signer == nullptr) batch.signer = &signer->second;
+    if (batch.bytes + size + kEnvelopeBytes > limits_.max_batch_bytes) continue;
+    batch.bytes += size;
     batch.items.push_back(&item);
   }
   absl::Status problem;
-  for (auto& [member, batch] : batches) {
-    if (batch.items.empty()) continue;
-    absl::Status sent = Send(*federation, batch, settled);
-    if (!sent.ok() && problem.ok()) problem = sent;
-  }
+  if (!batch.items.empty()) problem = Send(*federation, batch, settled);
   if (!settled.empty()) {
     RENKEI_RETURN_IF_ERROR(outbox_.Settle(settled));
     for (const MessageLog::Settlement& settlement : settled) {

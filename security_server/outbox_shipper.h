@@ -1,9 +1,8 @@
 // OutboxShipper: sends the access records waiting in the outbox to the broker's ledger
 // (DESIGN.md "Outbox → ledger").
 //
-// A background thread takes the oldest records, groups them by provider member, cuts batches
-// under the ledger's size limit, signs each as a record batch with that member's key and
-// calls Ledger.AppendRecords over mutual TLS (its authentication certificate; the broker's
+// A background thread takes the oldest records, cuts a batch under the ledger's size limit,
+// signs it as a record batch with the server's member's key and calls Ledger.AppendRecords over mutual TLS (its authentication certificate; the broker's
 // certificate pinned by the anchor). The ledger answers per record:
 //   - a broker-signed receipt: verified against the anchor (type, signature, this server,
 //     the record's exact digest) before the record leaves the outbox; the receipt is kept;
@@ -52,7 +51,7 @@ class OutboxShipper {
   void Start();
   void Stop();
 
-  // One round: ships what fits in one batch per member. OK with nothing to do; otherwise the
+  // One round: ships what fits in one batch. OK with nothing to do; otherwise the
   // first problem met (records already settled stay settled).
   absl::Status ShipOnce(bool* shipped_something);
 
@@ -74,6 +73,7 @@ class OutboxShipper {
   const Settings& settings_;
   const Clock& clock_;
   const ShipperLimits limits_;
+  const std::string own_member_;
   // The anchor's certificate, which signs receipts; null when the server follows no broker
   // (then nothing can be shipped: receipts could not be verified).
   std::unique_ptr<const Certificate> broker_certificate_;

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "common/digest.h"
 #include "common/envelope.h"
+#include "common/identifiers.h"
 #include "common/ledger_receipt.h"
 #include "tests/live_federation.h"
 
@@ -205,17 +206,34 @@ TEST(Ledger, RecordsWaitInTheOutboxWhileTheBrokerIsDownThenAllArrive) {
   EXPECT_EQ(history->verified, static_cast<int>(received.size()));
 }
 
-v1::AccessRecord ForgedRecord(const std::string& recorded_by) {
+// A record and the client's signed request it records, as the provider's server ships them.
+struct Shipped {
   v1::AccessRecord record;
-  record.set_message_id(NewMessageId());
+  v1::SignedHeader request;
+};
+
+Shipped RecordOfARequest(const SigningIdentity& client_signer, const std::string& recorded_by) {
+  v1::RequestHeader header;
+  header.set_message_id(NewMessageId());
+  *header.mutable_created_at() = ToTimestamp(absl::Now());
+  *header.mutable_client() = *ParseSubsystemId(kAllowance);
+  *header.mutable_service() = *ParseSubsystemId(kRegistry);
+  header.set_method(kGetResident);
+  header.add_subjects("131016-0001");
+  header.set_purpose("integration-test");
+  Shipped shipped;
+  shipped.request = *SignHeader(SignedType::kRequestHeader, header.SerializeAsString(), client_signer);
+  v1::AccessRecord& record = shipped.record;
+  record.set_message_id(header.message_id());
   *record.mutable_time() = ToTimestamp(absl::Now());
   record.set_client(kAllowance);
   record.set_service(kRegistry);
   record.set_method(kGetResident);
-  record.set_purpose("forged");
+  record.set_purpose(header.purpose());
   record.set_recorded_by(recorded_by);
   record.add_subject_pseudonyms(Pseudonymizer::FromHex(kPepperHex)->Pseudonym("131016-0001"));
-  return record;
+  record.set_request_header_sha256(Sha256(shipped.request.header()));
+  return shipped;
 }
 
 grpc::Status Append(LiveFederation& federation, const TestCredentials& tls,
@@ -226,12 +244,14 @@ grpc::Status Append(LiveFederation& federation, const TestCredentials& tls,
   return ledger->AppendRecords(&context, batch, response);
 }
 
-v1::SignedHeader SignedBatch(const std::vector<v1::AccessRecord>& records,
-                             const SigningIdentity& signer,
-                             SignedType type = SignedType::kRecordBatch) {
+v1::SignedHeader SignedBatch(const std::vector<Shipped>& records, const SigningIdentity& signer) {
   v1::RecordBatch batch;
-  for (const auto& record : records) batch.add_records(record.SerializeAsString());
-  return *SignHeader(type, batch.SerializeAsString(), signer);
+  for (const Shipped& shipped : records) {
+    v1::ShippedRecord* added = batch.add_records();
+    added->set_record(shipped.record.SerializeAsString());
+    *added->mutable_request() = shipped.request;
+  }
+  return *SignHeader(SignedType::kRecordBatch, batch.SerializeAsString(), signer);
 }
 
 TEST(Ledger, AServerMayAppendOnlyRecordsItRecordedOfServicesItProvides) {
@@ -239,7 +259,7 @@ TEST(Ledger, AServerMayAppendOnlyRecordsItRecordedOfServicesItProvides) {
   ASSERT_TRUE(federation.Start());
   const TestCredentials& provider_tls = federation.pki.provider_server;
   const TestCredentials& consumer_tls = federation.pki.consumer_server;
-  v1::AccessRecord record = ForgedRecord(TestFederation::kProviderServer);
+  Shipped record = RecordOfARequest(federation.pki.consumer_signer, TestFederation::kProviderServer);
   v1::AppendRecordsResponse response;
 
   // The consumer's server, as itself: the batch is its member's, the record claims another
@@ -277,9 +297,9 @@ TEST(Ledger, AServerMayAppendOnlyRecordsItRecordedOfServicesItProvides) {
   auto receipt = VerifyLedgerReceipt(response.receipts(0),
                                      federation.configuration_signer.certificate);
   ASSERT_TRUE(receipt.ok()) << receipt.status();
-  EXPECT_EQ(receipt->record_sha256(), Sha256(record.SerializeAsString()));
+  EXPECT_EQ(receipt->record_sha256(), Sha256(record.record.SerializeAsString()));
   EXPECT_EQ(receipt->recorded_by(), TestFederation::kProviderServer);
-  EXPECT_EQ(receipt->message_id(), record.message_id());
+  EXPECT_EQ(receipt->message_id(), record.record.message_id());
   // The same bytes again: the same leaf. Other bytes under the same key: refused.
   v1::AppendRecordsResponse again;
   ASSERT_TRUE(Append(federation, provider_tls, SignedBatch({record}, federation.pki.provider_signer),
@@ -288,12 +308,53 @@ TEST(Ledger, AServerMayAppendOnlyRecordsItRecordedOfServicesItProvides) {
   EXPECT_EQ(VerifyLedgerReceipt(again.receipts(0), federation.configuration_signer.certificate)
                 ->leaf_index(),
             receipt->leaf_index());
-  v1::AccessRecord rewritten = record;
-  rewritten.set_purpose("rewritten");
+  Shipped later = record;
+  *later.record.mutable_time() = ToTimestamp(absl::Now() + absl::Seconds(1));
   ASSERT_TRUE(Append(federation, provider_tls,
-                     SignedBatch({rewritten}, federation.pki.provider_signer), &again).ok());
+                     SignedBatch({later}, federation.pki.provider_signer), &again).ok());
   ASSERT_EQ(again.refusals_size(), 1);
   EXPECT_EQ(again.refusals(0).code(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+}
+
+// A dishonest provider holds its own keys and may sign any batch: still, a record must say
+// what a client member signed (reviewer's finding on issue 8, item "appear in another
+// member's name").
+TEST(Ledger, AProviderCannotRecordAUseTheClientDidNotSign) {
+  LiveFederation federation("ledger_forged_use", LedgerOptions());
+  ASSERT_TRUE(federation.Start());
+  auto append = [&](const Shipped& shipped) {
+    v1::AppendRecordsResponse response;
+    grpc::Status status = Append(federation, federation.pki.provider_server,
+                                 SignedBatch({shipped}, federation.pki.provider_signer), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.refusals_size() == 1 ? response.refusals(0).code() : 0;
+  };
+  // The provider signs "a request of MHLW" itself.
+  Shipped self_signed = RecordOfARequest(federation.pki.provider_signer,
+                                         TestFederation::kProviderServer);
+  EXPECT_EQ(append(self_signed), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  // A real MHLW request, recorded as something else.
+  const Shipped genuine = RecordOfARequest(federation.pki.consumer_signer,
+                                           TestFederation::kProviderServer);
+  std::vector<std::function<void(v1::AccessRecord&)>> edits = {
+      [](v1::AccessRecord& r) { r.set_purpose("tax-audit"); },
+      [](v1::AccessRecord& r) { r.set_client("JP/GOV/MOJ/family-register"); },
+      [](v1::AccessRecord& r) {
+        r.set_subject_pseudonyms(0, Pseudonymizer::FromHex(kPepperHex)->Pseudonym("131016-0005"));
+      },
+      [](v1::AccessRecord& r) { *r.mutable_time() = ToTimestamp(absl::Now() - absl::Hours(24 * 30)); },
+      [](v1::AccessRecord& r) { r.set_request_header_sha256(std::string(32, 'x')); },
+  };
+  for (const auto& edit : edits) {
+    Shipped forged = genuine;
+    edit(forged.record);
+    EXPECT_EQ(append(forged), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT))
+        << forged.record.DebugString();
+  }
+  v1::AppendRecordsResponse response;
+  ASSERT_TRUE(Append(federation, federation.pki.provider_server,
+                     SignedBatch({genuine}, federation.pki.provider_signer), &response).ok());
+  EXPECT_EQ(response.receipts_size(), 1);
 }
 
 // Issue 8, item 1: a consumer chooses a message id that is a serialized AccessRecord; the
@@ -302,9 +363,12 @@ TEST(Ledger, AServerMayAppendOnlyRecordsItRecordedOfServicesItProvides) {
 TEST(Ledger, AResponseHeaderIsNeverAcceptedAsARecordBatch) {
   LiveFederation federation("ledger_cross_type", LedgerOptions());
   ASSERT_TRUE(federation.Start());
-  v1::AccessRecord forged = ForgedRecord(TestFederation::kProviderServer);
+  Shipped forged = RecordOfARequest(federation.pki.consumer_signer, TestFederation::kProviderServer);
+  v1::ShippedRecord shipped;
+  shipped.set_record(forged.record.SerializeAsString());
+  *shipped.mutable_request() = forged.request;
   v1::ResponseHeader header;
-  header.set_message_id(forged.SerializeAsString());  // field 1, length-delimited
+  header.set_message_id(shipped.SerializeAsString());  // field 1, length-delimited
   v1::RecordBatch as_batch;
   ASSERT_TRUE(as_batch.ParseFromString(header.SerializeAsString()));
   ASSERT_EQ(as_batch.records_size(), 1);  // the confusion the attack relies on

@@ -147,7 +147,8 @@ class ForgingBroker final : public v1::ConfigurationDistribution::Service,
     ++batches;
     v1::RecordBatch records;
     records.ParseFromString(batch->header());
-    for (const std::string& entry : records.records()) {
+    for (const v1::ShippedRecord& shipped : records.records()) {
+      const std::string& entry = shipped.record();
       v1::AccessRecord record;
       record.ParseFromString(entry);
       v1::LedgerReceipt receipt;
