@@ -21,7 +21,6 @@ namespace renkei {
 namespace {
 
 constexpr int64_t kDefaultValiditySeconds = 600;
-constexpr size_t kDefaultMaxChallenges = 10000;
 
 absl::Status Invalid(const std::string& path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
@@ -154,9 +153,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   b->ledger_service_ = std::make_unique<LedgerService>(
       *b->ledger_, *b->store_, *b->health_probe_key_, *b->pseudonymizer_,
       !c.plaintext_loopback_only(), b->clock_, *b->metrics_);
-  b->resident_service_ = std::make_unique<ResidentService>(
-      *b->ledger_, *b->pseudonymizer_, b->clock_, *b->metrics_,
-      c.max_pending_challenges() > 0 ? c.max_pending_challenges() : kDefaultMaxChallenges);
+  b->resident_service_ = std::make_unique<ResidentService>(*b->ledger_, *b->pseudonymizer_,
+                                                           b->clock_, *b->metrics_);
   // TLS for everyone; a client certificate is asked for (security servers shipping records
   // present their authentication certificate, which the ledger matches against the
   // registry) but not required (residents and configuration fetches have none).

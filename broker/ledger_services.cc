@@ -1,8 +1,14 @@
 #include "broker/ledger_services.h"
 
+#include <algorithm>
 #include <set>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/storage_helpers.h"
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
@@ -17,6 +23,7 @@ namespace {
 
 constexpr absl::Duration kChallengeLifetime = absl::Minutes(2);
 constexpr absl::Duration kSessionLifetime = absl::Minutes(15);
+constexpr absl::string_view kChallengePrefix = "renkei-sign-in-v1:";
 constexpr size_t kMaxResidentIdLength = 64;
 // Records per batch (the shipper sends at most 500; each costs a read and a signature here).
 constexpr int kMaxRecordsPerBatch = 1000;
@@ -217,69 +224,95 @@ grpc::ServerUnaryReactor* LedgerService::AppendRecords(grpc::CallbackServerConte
   return Finish(context, std::move(result), response);
 }
 
-void ResidentSessions::Expire(Table& table) {
+ResidentSessions::ResidentSessions(const Clock& clock)
+    : clock_(clock), challenge_key_(RandomBytes(32)) {}
+
+std::string ResidentSessions::ChallengeMac(const std::string& pseudonym,
+                                           absl::string_view body) const {
+  return HmacSha256(challenge_key_, absl::StrCat(pseudonym, body));
+}
+
+std::string ResidentSessions::NewChallenge(const std::string& pseudonym,
+                                           absl::Time* expires_at) const {
+  *expires_at = clock_.Now() + kChallengeLifetime;
+  std::string body;
+  AppendBigEndian64(body, static_cast<uint64_t>(absl::ToUnixMillis(*expires_at)));
+  body += RandomBytes(16);
+  return absl::StrCat(kChallengePrefix, ToHex(body + ChallengeMac(pseudonym, body)));
+}
+
+bool ResidentSessions::IsValidChallenge(const std::string& pseudonym,
+                                        const std::string& challenge) const {
+  // prefix, then hex of expiry (8) + nonce (16) + MAC (32)
+  absl::string_view hex(challenge);
+  if (!absl::ConsumePrefix(&hex, kChallengePrefix) || hex.size() != 2 * 56 ||
+      !absl::c_all_of(hex, [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); })) {
+    return false;
+  }
+  const std::string bytes = absl::HexStringToBytes(hex);
+  const absl::string_view body = absl::string_view(bytes).substr(0, 24);
+  if (!ConstantTimeEquals(ChallengeMac(pseudonym, body), absl::string_view(bytes).substr(24))) {
+    return false;
+  }
+  return absl::FromUnixMillis(static_cast<int64_t>(ReadBigEndian64(body))) > clock_.Now();
+}
+
+void ResidentSessions::Expire() {
   const absl::Time now = clock_.Now();
-  while (!table.by_expiry.empty() && table.by_expiry.front().first <= now) {
-    auto it = table.by_secret.find(table.by_expiry.front().second);
-    if (it != table.by_secret.end() && it->second.expires_at <= now) table.by_secret.erase(it);
-    table.by_expiry.pop_front();
+  while (!used_by_expiry_.empty() && used_by_expiry_.front().first <= now) {
+    used_challenges_.erase(used_by_expiry_.front().second);
+    used_by_expiry_.pop_front();
+  }
+  while (!sessions_by_expiry_.empty() && sessions_by_expiry_.front().first <= now) {
+    auto it = sessions_.find(sessions_by_expiry_.front().second);
+    if (it != sessions_.end()) {
+      std::deque<std::string>& own = sessions_of_[it->second.pseudonym];
+      own.erase(std::remove(own.begin(), own.end(), it->first), own.end());
+      if (own.empty()) sessions_of_.erase(it->second.pseudonym);
+      sessions_.erase(it);
+    }
+    sessions_by_expiry_.pop_front();
   }
 }
 
-absl::StatusOr<std::string> ResidentSessions::Add(Table& table, size_t max, absl::Duration lifetime,
-                                                  std::string secret, const std::string& pseudonym,
-                                                  absl::Time* expires_at) {
-  Expire(table);
-  // The queue also holds secrets already taken; bound it as well as the map.
-  if (table.by_secret.size() >= max || table.by_expiry.size() >= 2 * max) {
-    return absl::ResourceExhaustedError(
-        "too many sign-ins are in progress; try again in a few minutes");
+bool ResidentSessions::MarkUsed(const std::string& challenge) {
+  absl::MutexLock lock(&mu_);
+  Expire();
+  const absl::Time expires_at = clock_.Now() + kChallengeLifetime;
+  if (!used_challenges_.emplace(challenge, expires_at).second) return false;
+  used_by_expiry_.emplace_back(expires_at, challenge);
+  return true;
+}
+
+std::string ResidentSessions::NewSession(const std::string& pseudonym, absl::Time* expires_at) {
+  std::string token = ToHex(RandomBytes(32));
+  absl::MutexLock lock(&mu_);
+  Expire();
+  std::deque<std::string>& own = sessions_of_[pseudonym];
+  if (own.size() >= kMaxSessionsPerResident) {
+    sessions_.erase(own.front());  // its queue entry expires harmlessly
+    own.pop_front();
   }
-  *expires_at = clock_.Now() + lifetime;
-  table.by_secret[secret] = {pseudonym, *expires_at};
-  table.by_expiry.emplace_back(*expires_at, secret);
-  return secret;
-}
-
-absl::StatusOr<std::string> ResidentSessions::NewChallenge(const std::string& pseudonym,
-                                                           absl::Time* expires_at) {
-  std::string challenge = absl::StrCat("renkei-sign-in-v1:", ToHex(RandomBytes(32)));
-  absl::MutexLock lock(&mu_);
-  return Add(challenges_, max_challenges_, kChallengeLifetime, std::move(challenge), pseudonym,
-             expires_at);
-}
-
-bool ResidentSessions::TakeChallenge(const std::string& pseudonym, const std::string& challenge) {
-  absl::MutexLock lock(&mu_);
-  Expire(challenges_);
-  auto it = challenges_.by_secret.find(challenge);
-  if (it == challenges_.by_secret.end()) return false;
-  bool ok = ConstantTimeEquals(it->second.pseudonym, pseudonym);
-  challenges_.by_secret.erase(it);  // single use, whatever the outcome
-  return ok;
-}
-
-absl::StatusOr<std::string> ResidentSessions::NewSession(const std::string& pseudonym,
-                                                         absl::Time* expires_at) {
-  absl::MutexLock lock(&mu_);
-  return Add(sessions_, max_sessions_, kSessionLifetime, ToHex(RandomBytes(32)), pseudonym,
-             expires_at);
+  *expires_at = clock_.Now() + kSessionLifetime;
+  sessions_[token] = {pseudonym, *expires_at};
+  sessions_by_expiry_.emplace_back(*expires_at, token);
+  own.push_back(token);
+  return token;
 }
 
 std::string ResidentSessions::SessionPseudonym(const std::string& token) {
   absl::MutexLock lock(&mu_);
-  Expire(sessions_);
-  auto it = sessions_.by_secret.find(token);
-  return it == sessions_.by_secret.end() ? "" : it->second.pseudonym;
+  Expire();
+  auto it = sessions_.find(token);
+  return it == sessions_.end() ? "" : it->second.pseudonym;
 }
 
 ResidentService::ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer,
-                                 const Clock& clock, BrokerMetrics& metrics,
-                                 size_t max_pending_challenges)
+                                 const Clock& clock, BrokerMetrics& metrics)
     : ledger_(ledger),
       pseudonymizer_(pseudonymizer),
       clock_(clock),
-      sessions_(clock, max_pending_challenges),
+      sessions_(clock),
       metrics_(metrics),
       decoy_key_pem_(PrivateKey::GenerateP256().PublicKeyPem()) {}
 
@@ -314,8 +347,7 @@ absl::StatusOr<v1::ChallengeResponse> ResidentService::IssueChallenge(
   v1::ChallengeResponse response;
   // A challenge is issued whether or not the resident is enrolled, so that the answer does
   // not reveal who is.
-  RENKEI_ASSIGN_OR_RETURN(
-      *response.mutable_challenge(),
+  response.set_challenge(
       sessions_.NewChallenge(pseudonymizer_.Pseudonym(request.resident_id()), &expires_at));
   *response.mutable_expires_at() = ToTimestamp(expires_at);
   return response;
@@ -327,17 +359,16 @@ absl::StatusOr<v1::SignInResponse> ResidentService::CheckSignIn(const v1::SignIn
   const absl::Status refused =
       absl::UnauthenticatedError("sign-in refused: unknown or expired challenge, or a signature "
                                  "that does not verify with the enrolled key");
-  if (!sessions_.TakeChallenge(pseudonym, request.challenge())) return refused;
+  if (!sessions_.IsValidChallenge(pseudonym, request.challenge())) return refused;
   // The same work whether or not the resident is enrolled: parse a key, verify a signature.
   auto key = ledger_.EnrolledKey(pseudonym);
   const bool enrolled = key.ok();
   if (!enrolled) key = PublicKey::FromPem(decoy_key_pem_);
   const bool verified = key.ok() && key->VerifySignature(request.challenge(), request.signature());
-  if (!enrolled || !verified) return refused;
+  if (!enrolled || !verified || !sessions_.MarkUsed(request.challenge())) return refused;
   absl::Time expires_at;
   v1::SignInResponse response;
-  RENKEI_ASSIGN_OR_RETURN(*response.mutable_session_token(),
-                          sessions_.NewSession(pseudonym, &expires_at));
+  response.set_session_token(sessions_.NewSession(pseudonym, &expires_at));
   *response.mutable_expires_at() = ToTimestamp(expires_at);
   return response;
 }

@@ -69,48 +69,53 @@ class LedgerService final : public v1::Ledger::CallbackService {
 };
 
 // Challenges and sessions of signed-in residents, in memory: a broker restart signs everyone
-// out, which costs a resident one more signature and nothing else. Both are bounded: anyone
-// may ask for a challenge, so a flood must not grow memory or slow everyone's calls (expiry
-// pops from the front of an insertion-ordered queue instead of scanning).
+// out, which costs a resident one more signature and nothing else.
+//
+// Anyone may ask for a challenge, so issuing one stores nothing: a challenge carries its
+// expiry and a MAC (under a key made at start) binding it to the resident's pseudonym. Only a
+// challenge whose signature verified is remembered (until it expires, so it cannot be used
+// twice). A resident has at most kMaxSessionsPerResident live sessions; a new one ends the
+// oldest. Expiry pops from the front of insertion-ordered queues (everything lives equally
+// long) instead of scanning. Thread-safe.
 class ResidentSessions {
  public:
-  ResidentSessions(const Clock& clock, size_t max_challenges)
-      : clock_(clock), max_challenges_(max_challenges), max_sessions_(max_challenges) {}
-  // A fresh single-use challenge for `pseudonym`, valid for two minutes; RESOURCE_EXHAUSTED
-  // when `max_challenges` are outstanding.
-  absl::StatusOr<std::string> NewChallenge(const std::string& pseudonym, absl::Time* expires_at);
-  // Consumes the challenge; true when it was issued for `pseudonym` and has not expired.
-  bool TakeChallenge(const std::string& pseudonym, const std::string& challenge);
-  absl::StatusOr<std::string> NewSession(const std::string& pseudonym, absl::Time* expires_at);
+  static constexpr size_t kMaxSessionsPerResident = 5;
+
+  explicit ResidentSessions(const Clock& clock);
+  // A challenge for `pseudonym`, valid for two minutes.
+  std::string NewChallenge(const std::string& pseudonym, absl::Time* expires_at) const;
+  // True when `challenge` was issued here for `pseudonym` and has not expired. Stateless;
+  // constant time in the MAC.
+  bool IsValidChallenge(const std::string& pseudonym, const std::string& challenge) const;
+  // Records that `challenge` was used for a sign-in; false when it was used before.
+  bool MarkUsed(const std::string& challenge);
+  std::string NewSession(const std::string& pseudonym, absl::Time* expires_at);
   // The pseudonym of a live session, or "".
   std::string SessionPseudonym(const std::string& token);
 
  private:
-  struct Pending {
+  struct Session {
     std::string pseudonym;
     absl::Time expires_at;
   };
-  // Entries by secret, and the secrets in the order they expire (all live equally long).
-  struct Table {
-    absl::flat_hash_map<std::string, Pending> by_secret;
-    std::deque<std::pair<absl::Time, std::string>> by_expiry;
-  };
-  void Expire(Table& table) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::string> Add(Table& table, size_t max, absl::Duration lifetime,
-                                  std::string secret, const std::string& pseudonym,
-                                  absl::Time* expires_at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Expire() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string ChallengeMac(const std::string& pseudonym, absl::string_view body) const;
+
   const Clock& clock_;
-  const size_t max_challenges_;
-  const size_t max_sessions_;
+  const std::string challenge_key_;  // secret: never logged
   absl::Mutex mu_;
-  Table challenges_ ABSL_GUARDED_BY(mu_);
-  Table sessions_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> used_challenges_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> used_by_expiry_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> sessions_by_expiry_ ABSL_GUARDED_BY(mu_);
+  // Live session tokens of each pseudonym, oldest first.
+  absl::flat_hash_map<std::string, std::deque<std::string>> sessions_of_ ABSL_GUARDED_BY(mu_);
 };
 
 class ResidentService final : public v1::ResidentAccess::CallbackService {
  public:
   ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer, const Clock& clock,
-                  BrokerMetrics& metrics, size_t max_pending_challenges);
+                  BrokerMetrics& metrics);
 
   grpc::ServerUnaryReactor* Challenge(grpc::CallbackServerContext* context,
                                       const v1::ChallengeRequest* request,

@@ -11,6 +11,9 @@ namespace renkei {
 // Returns the 32-byte SHA-256 digest of `data`.
 std::string Sha256(absl::string_view data);
 
+// HMAC-SHA256 of `data` under `key` (32 bytes).
+std::string HmacSha256(absl::string_view key, absl::string_view data);
+
 // Lowercase hex of `bytes`.
 std::string ToHex(absl::string_view bytes);
 

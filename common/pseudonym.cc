@@ -1,12 +1,12 @@
 #include "common/pseudonym.h"
 
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
 #include "common/files.h"
 
 namespace renkei {
@@ -33,12 +33,7 @@ absl::StatusOr<Pseudonymizer> Pseudonymizer::FromFile(const std::string& path) {
 Pseudonymizer::~Pseudonymizer() { OPENSSL_cleanse(pepper_.data(), pepper_.size()); }
 
 std::string Pseudonymizer::Pseudonym(absl::string_view resident_id) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), pepper_.data(), static_cast<int>(pepper_.size()),
-       reinterpret_cast<const unsigned char*>(resident_id.data()), resident_id.size(), mac,
-       &length);
-  return std::string(reinterpret_cast<char*>(mac), length);
+  return HmacSha256(pepper_, resident_id);
 }
 
 }  // namespace renkei

@@ -366,7 +366,6 @@ bool LiveFederation::StartBroker() {
     if (options_.advertised_broker_port != 0) {
       config.add_advertised_distribution_addresses(Address(options_.advertised_broker_port));
     }
-    config.set_max_pending_challenges(options_.max_pending_challenges);
     config.set_tls_certificate_file("broker-tls.pem");
     config.set_tls_key_file("broker-tls.key");
     config.set_admin_listen_address(Address(broker_admin_port));

@@ -63,8 +63,6 @@ struct LiveFederationOptions {
   int provider_max_backend_call_seconds = 0;
   // The consumer server's wait for a request message after a call opens (0: its default).
   int consumer_request_read_timeout_seconds = 0;
-  // Broker mode: sign-in challenges outstanding at once (0: the broker's default).
-  int max_pending_challenges = 0;
 };
 
 class InProcessBackend;
