@@ -206,7 +206,10 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   if (!c.portal_listen_address().empty()) {
     b->portal_ = std::make_unique<ResidentPortal>(*b->resident_service_, *b->ledger_, *b->store_,
                                                   signing_certificate);
-    RENKEI_RETURN_IF_ERROR(b->portal_->Start(c.portal_listen_address()));
+    const bool portal_tls = !c.portal_plaintext_loopback_only() && !c.plaintext_loopback_only();
+    RENKEI_RETURN_IF_ERROR(b->portal_->Start(c.portal_listen_address(),
+                                             portal_tls ? c.tls_certificate_file() : "",
+                                             portal_tls ? c.tls_key_file() : ""));
   }
   Log(LogLevel::kInfo, "broker",
       absl::StrCat("broker of instance ", c.instance(), " started at registry version ",

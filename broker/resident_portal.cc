@@ -1,5 +1,7 @@
 #include "broker/resident_portal.h"
 
+#include "common/transport_security.h"
+
 #include <functional>
 
 #include "absl/strings/escaping.h"
@@ -123,14 +125,11 @@ void ResidentPortal::Routes() {
   }
   server_->Get("/api/tree-head-key", Api([this](const httplib::Request&,
                                                 httplib::Response& response) {
-    // SubjectPublicKeyInfo DER of the key that signs tree heads, for WebCrypto's importKey.
-    X509* x509 = tree_head_signer_.get();
-    unsigned char* der = nullptr;
-    int length = i2d_PUBKEY(X509_get0_pubkey(x509), &der);
-    std::string spki(reinterpret_cast<char*>(der), length > 0 ? length : 0);
-    OPENSSL_free(der);
-    response.set_content(absl::StrCat("{\"spki\":\"", absl::Base64Escape(spki), "\"}"),
-                         "application/json");
+    // The certificate that signs tree heads (the anchor's): the page takes the key from it
+    // and shows its SHA-256, the fingerprint the anchor and renkeictl name it by.
+    response.set_content(
+        absl::StrCat("{\"certificate\":\"", absl::Base64Escape(tree_head_signer_.der()), "\"}"),
+        "application/json");
   }));
   // RFC 9162 consistency proof between two tree sizes, as ResidentAccess/GetConsistencyProof
   // serves it: public, like the tree heads it links. The page checks that the tree head it
@@ -182,18 +181,38 @@ void ResidentPortal::Routes() {
   }));
 }
 
-absl::Status ResidentPortal::Start(const std::string& address) {
+absl::Status ResidentPortal::Start(const std::string& address,
+                                   const std::string& tls_certificate_file,
+                                   const std::string& tls_key_file) {
   std::string host;
   int port = 0;
   absl::Status parsed = SplitHostPort(address, &host, &port);
   if (!parsed.ok()) return parsed;
-  server_ = std::make_unique<httplib::Server>();
+  const bool tls = !tls_certificate_file.empty();
+  if (!tls && !IsLoopbackAddress(address)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the resident portal serves plain HTTP only on a loopback address, not ", address,
+        ": give it the broker's TLS certificate"));
+  }
+  if (tls) {
+    auto secure = std::make_unique<httplib::SSLServer>(tls_certificate_file.c_str(),
+                                                       tls_key_file.c_str());
+    if (!secure->is_valid()) {
+      return absl::InvalidArgumentError("the resident portal cannot use the TLS certificate");
+    }
+    secure->set_default_headers(
+        {{"Strict-Transport-Security", "max-age=31536000; includeSubDomains"}});
+    server_ = std::move(secure);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   Routes();
   if (!server_->bind_to_port(host.c_str(), port)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on portal address ", address));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  Log(LogLevel::kInfo, "portal", absl::StrCat("resident portal on http://", address, "/"));
+  Log(LogLevel::kInfo, "portal",
+      absl::StrCat("resident portal on ", tls ? "https://" : "http://", address, "/"));
   return absl::OkStatus();
 }
 

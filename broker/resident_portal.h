@@ -32,7 +32,11 @@ class ResidentPortal {
   ~ResidentPortal();
 
   // Listens on `address` ("host:port") and serves on a background thread.
-  absl::Status Start(const std::string& address);
+  // With `tls_certificate_file`/`tls_key_file` empty, plain HTTP: only on a loopback address
+  // (development, or behind a TLS-terminating proxy on the same machine); otherwise HTTPS
+  // with HSTS. INVALID_ARGUMENT for plain HTTP off loopback.
+  absl::Status Start(const std::string& address, const std::string& tls_certificate_file = "",
+                     const std::string& tls_key_file = "");
   void Stop();
 
  private:

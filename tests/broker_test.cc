@@ -5,7 +5,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "common/signed_configuration.h"
+#include "common/files.h"
 #include "common/transport_security.h"
+#include "httplib.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -321,6 +323,29 @@ TEST(Broker, AChallengeIsForOneResidentAndOneSignIn) {
   EXPECT_EQ(sign_in("131016-0001", saito, challenge.challenge()), grpc::StatusCode::OK);
   EXPECT_EQ(sign_in("131016-0001", saito, challenge.challenge()),
             grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Residents reach the portal over TLS (HSTS); plain HTTP is for loopback development only.
+TEST(Broker, ThePortalServesHttpsWithTheBrokersCertificate) {
+  LiveFederationOptions options = BrokerOptions();
+  options.portal = true;
+  options.portal_https = true;
+  LiveFederation federation("broker_portal_https", options);
+  ASSERT_TRUE(federation.Start());
+  const std::string ca_file = federation.directory + "/federation-ca.pem";
+  ASSERT_TRUE(WriteFileAtomically(ca_file, federation.pki.ca.certificate.Pem(), 0644).ok());
+  httplib::SSLClient client("127.0.0.1", federation.portal_port);
+  client.set_ca_cert_path(ca_file.c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_follow_location(true);
+  auto page = client.Get("/");
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_THAT(page->get_header_value("Strict-Transport-Security"), HasSubstr("max-age="));
+  httplib::Client plain("127.0.0.1", federation.portal_port);
+  plain.set_read_timeout(3, 0);
+  auto refused = plain.Get("/");
+  EXPECT_TRUE(!refused || refused->status != 200);
 }
 
 }  // namespace

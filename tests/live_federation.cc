@@ -387,6 +387,7 @@ bool LiveFederation::StartBroker() {
     if (options_.portal) {
       portal_port = FreePort();
       config.set_portal_listen_address(Address(portal_port));
+      config.set_portal_plaintext_loopback_only(!options_.portal_https);
     }
     if (options_.monitoring) {
       broker_monitoring_port = FreePort();

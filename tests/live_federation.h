@@ -49,8 +49,10 @@ struct LiveFederationOptions {
   int configuration_validity_seconds = 600;
   // Provider security server processes sharing one identity (listed as several addresses).
   int provider_replicas = 1;
-  // Broker mode: also serve the resident web portal (on portal_port).
+  // Broker mode: also serve the resident web portal (on portal_port), over plain HTTP on
+  // loopback unless portal_https.
   bool portal = false;
+  bool portal_https = false;
   // Give the broker and both security servers a /metrics and /healthz endpoint.
   bool monitoring = false;
   // Broker mode: the broker advertises this port (in the anchor and as the ledger address)

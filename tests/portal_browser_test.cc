@@ -76,7 +76,8 @@ TEST(PortalBrowser, ResidentSignsInAndSeesVerifiedRecords) {
   Process node("/usr/bin/node",
                {script, absl::StrCat("http://127.0.0.1:", federation.portal_port, "/"),
                 "131016-0005", d + "resident.key", d + "other.key", std::to_string(kExchanges),
-                std::to_string(seen.tree_size()), absl::Base64Escape(seen.root_hash())},
+                std::to_string(seen.tree_size()), absl::Base64Escape(seen.root_hash()),
+                federation.configuration_signer.certificate.fingerprint()},
                d + "playwright.log");
   int status = node.Wait(180);
   std::ifstream log(d + "playwright.log");

@@ -78,6 +78,34 @@ function setLanguage(next) {
   for (const row of document.querySelectorAll('#records tbody tr')) renderRow(row, row.shown);
 }
 
+// The SubjectPublicKeyInfo of an X.509 certificate (DER), found by walking the structure:
+// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
+// signature, issuer, validity, subject, subjectPublicKeyInfo, ... }, ... }.
+function subjectPublicKeyInfo(der) {
+  // Returns [start of contents, end of contents, end of element] of the element at `at`.
+  const element = (at) => {
+    let length = der[at + 1];
+    let contents = at + 2;
+    if (length & 0x80) {
+      const bytes = length & 0x7f;
+      if (bytes < 1 || bytes > 3) throw new Error('unsupported certificate encoding');
+      length = 0;
+      for (let i = 0; i < bytes; ++i) length = length * 256 + der[contents + i];
+      contents += bytes;
+    }
+    if (contents + length > der.length) throw new Error('truncated certificate');
+    return [contents, contents + length, contents + length];
+  };
+  const [tbs] = element(0);
+  let at = tbs;
+  if (der[at] !== 0x30) throw new Error('malformed certificate');
+  at = element(at)[0];                    // inside tbsCertificate
+  if (der[at] === 0xa0) at = element(at)[2];  // version
+  for (let skip = 0; skip < 5; ++skip) at = element(at)[2];  // serial .. subject
+  if (der[at] !== 0x30) throw new Error('malformed certificate');
+  return der.slice(at, element(at)[2]);
+}
+
 const b64 = {
   decode: (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)),
   encode: (bytes) => btoa(String.fromCharCode(...bytes)),
@@ -444,11 +472,12 @@ async function signIn(event) {
                                                               b64.decode(challenge)));
     const {sessionToken} = await post('/api/sign-in', {residentId, challenge, signature: b64.encode(signature)});
     session = sessionToken;
-    const spki = b64.decode((await (await fetch('/api/tree-head-key')).json()).spki);
-    treeHeadKey = await crypto.subtle.importKey('spki', spki, {name: 'ECDSA', namedCurve: 'P-256'},
-                                                false, ['verify']);
-    // What a resident compares with the broker's published anchor.
-    treeHeadKeyFingerprint = hex(await sha256(spki));
+    const certificate = b64.decode((await (await fetch('/api/tree-head-key')).json()).certificate);
+    treeHeadKey = await crypto.subtle.importKey('spki', subjectPublicKeyInfo(certificate),
+                                                {name: 'ECDSA', namedCurve: 'P-256'}, false, ['verify']);
+    // What a resident compares with the broker's published anchor: the SHA-256 of the very
+    // certificate whose key checks the tree heads, as `renkeictl pki fingerprint` prints it.
+    treeHeadKeyFingerprint = hex(await sha256(certificate));
     $('sign-in-form').hidden = true;
     $('history').hidden = false;
     await loadPage(true);

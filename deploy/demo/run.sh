@@ -78,6 +78,7 @@ ledger_directory: "ledger"
 pseudonym_pepper_file: "../pki/pepper"
 tree_head_interval_seconds: 1
 portal_listen_address: "127.0.0.1:7080"
+portal_plaintext_loopback_only: true
 monitoring_listen_address: "127.0.0.1:7009"
 CONF
 "$BIN/broker/renkei-broker" --config "$DEMO/broker/broker.textproto" 2>"$DEMO/logs/broker.log" &
