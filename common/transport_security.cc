@@ -1,9 +1,10 @@
 #include "common/transport_security.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificates.h"
 #include "grpcpp/security/tls_certificate_provider.h"
@@ -108,8 +109,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> BrokerChannelCredentia
 }
 
 bool IsLoopbackAddress(const std::string& address) {
-  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "[::1]:") ||
-         absl::StartsWith(address, "localhost:");
+  // The whole host part, not a prefix: "127.0.0.1.example.org:1" is a name, not loopback.
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) return false;
+  const std::string host = address.substr(0, colon);
+  if (host == "[::1]" || host == "localhost") return true;
+  struct in_addr ipv4;
+  return inet_pton(AF_INET, host.c_str(), &ipv4) == 1 && (ntohl(ipv4.s_addr) >> 24) == 127;
 }
 
 bool IsFingerprint(const std::string& text) {

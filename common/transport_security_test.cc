@@ -88,6 +88,19 @@ TEST_F(PinnedTlsTest, TheServerRefusesClientsItsCheckRefuses) {
   EXPECT_EQ(check(pki_.provider_server), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST(IsLoopbackAddress, OnlyLoopbackLiteralsAndLocalhost) {
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:1"));
+  EXPECT_TRUE(IsLoopbackAddress("127.9.8.7:80"));
+  EXPECT_TRUE(IsLoopbackAddress("[::1]:1"));
+  EXPECT_TRUE(IsLoopbackAddress("localhost:1"));
+  EXPECT_FALSE(IsLoopbackAddress("127.0.0.1.evil.example:1"));
+  EXPECT_FALSE(IsLoopbackAddress("1270.0.0.1:1"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:1"));
+  EXPECT_FALSE(IsLoopbackAddress("[::]:1"));
+  EXPECT_FALSE(IsLoopbackAddress("localhost.example:1"));
+  EXPECT_FALSE(IsLoopbackAddress("127.0.0.1"));
+}
+
 TEST(BrokerChannelCredentials, PlaintextOnlyForALoopbackDevelopmentAnchor) {
   v1::ConfigurationAnchor anchor;
   EXPECT_FALSE(BrokerChannelCredentials(anchor, "127.0.0.1:1", nullptr).ok());

@@ -22,9 +22,9 @@ absl::StatusOr<TlsIdentity> ReadTls(const std::string& path, absl::string_view w
     return Invalid(path, absl::StrCat(what, ": certificate and key files are required"));
   }
   RENKEI_ASSIGN_OR_RETURN(Certificate certificate, Certificate::FromPemFile(certificate_file));
-  RENKEI_RETURN_IF_ERROR(PrivateKey::FromPemFile(key_file).status());
-  RENKEI_ASSIGN_OR_RETURN(std::string key_pem, ReadFile(key_file));
-  return TlsIdentity{certificate.Pem(), std::move(key_pem)};
+  // Read once, with the owner-only check, and used as read.
+  RENKEI_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::FromPemFile(key_file));
+  return TlsIdentity{certificate.Pem(), key.Pem()};
 }
 
 }  // namespace

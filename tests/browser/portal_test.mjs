@@ -4,7 +4,6 @@
 // SEEN_SIZE and SEEN_ROOT (base64) are an earlier signed tree head of the same ledger, which
 // the browser is made to remember as the last one it saw. Prints one line per check and exits
 // non-zero on the first failure.
-import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const [url, residentId, keyFile, wrongKeyFile, expectedText, seenSize, seenRoot, anchorFingerprint] =

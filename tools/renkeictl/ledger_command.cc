@@ -140,10 +140,16 @@ int History(Flags& flags) {
                 audit::VerifyInclusion(audit::LeafHash(proven.entry()), proven.leaf_index(),
                                        head.tree_size(), proof, head.root_hash())
                     .ok();
-      // Show what the verified entry says, not a separate copy.
-      const v1::AccessRecord& r = ok ? entry_record : proven.record();
       ++records;
       verified += ok ? 1 : 0;
+      if (!ok) {
+        // Nothing of a record that does not verify is shown: it could say anything.
+        std::cout << "✗ a record that does not verify against the tree head (leaf "
+                  << proven.leaf_index() << ")\n";
+        continue;
+      }
+      // Only what the verified entry bytes say, never the server's separate copy.
+      const v1::AccessRecord& r = entry_record;
       // Every string of a record was chosen by whoever sent the request: escape it, or a
       // purpose could clear the screen or forge a "✓" line.
       std::cout << (ok ? "✓ " : "✗ ") << FormatTime(r.time()) << "  "
