@@ -1,8 +1,11 @@
 #include "security_server/message_log.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
+#include "common/status_macros.h"
 #include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
 
@@ -197,6 +200,37 @@ absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), "outbox settle");
+}
+
+absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& codes) {
+  rocksdb::WriteBatch batch;
+  size_t moved = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
+    v1::QuarantinedRecord quarantined;
+    if (!quarantined.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      continue;  // stays for an operator
+    }
+    if (std::find(codes.begin(), codes.end(), static_cast<absl::StatusCode>(quarantined.code())) ==
+        codes.end()) {
+      continue;
+    }
+    v1::OutboxRecord waiting;
+    waiting.set_record(quarantined.record());
+    *waiting.mutable_request() = quarantined.request();
+    std::string key = it->key().ToString();
+    batch.Delete(key);
+    key[0] = kOutboxPrefix;
+    batch.Put(key, waiting.SerializeAsString());
+    ++moved;
+  }
+  RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
+  if (moved == 0) return moved;
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  RENKEI_RETURN_IF_ERROR(FromRocks(db_->Write(options, &batch), "requeue"));
+  return moved;
 }
 
 absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::Receipt(const std::string& message_id) const {

@@ -70,6 +70,11 @@ class MessageLog final : public ExchangeRecorder {
   // Removes the records from the outbox and keeps their receipts or quarantines them, in one
   // synced write.
   absl::Status Settle(const std::vector<Settlement>& settled);
+  // Moves the quarantined records refused with one of `codes` back to the outbox (in one
+  // synced write), for another try: a refusal that depended on the configuration (not a
+  // provider of the service then, a certificate not registered then) may not hold after it
+  // changed. Returns how many moved.
+  absl::StatusOr<size_t> Requeue(const std::vector<absl::StatusCode>& codes);
   // The receipt kept for a record this server recorded (NOT_FOUND before it is settled).
   absl::StatusOr<v1::SignedLedgerReceipt> Receipt(const std::string& message_id) const;
   // The quarantine of the message log in `directory`, read while its server runs (a

@@ -133,6 +133,13 @@ TEST(MessageLog, OutboxHoldsAccessRecordsUntilDeleted) {
   ASSERT_EQ(quarantined->size(), 1u);
   EXPECT_EQ((*quarantined)[0].reason(), "refused");
   EXPECT_EQ((*log)->Receipt("m1").status().code(), absl::StatusCode::kNotFound);
+  // A refusal that depended on the configuration gets another try; others stay.
+  EXPECT_EQ(*(*log)->Requeue({absl::StatusCode::kPermissionDenied}), 0u);
+  EXPECT_EQ(*(*log)->Requeue({absl::StatusCode::kOk}), 1u);  // the one quarantined above
+  EXPECT_EQ((*log)->QuarantineSize(), 0u);
+  items = (*log)->ReadOutbox(10);
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ(id_of((*items)[0]), "m1");
   EXPECT_TRUE((*log)->VerifyChain().ok());
   EXPECT_EQ((*log)->size(), 4u);
 }

@@ -177,6 +177,19 @@ absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
         "records cannot be shipped: ledger receipts are verified against the configuration "
         "anchor, and this server follows no broker");
   }
+  // A new configuration may make good what an older one made the ledger refuse.
+  if (federation->configuration().version() != requeued_at_version_) {
+    auto moved = outbox_.Requeue({absl::StatusCode::kPermissionDenied,
+                                  absl::StatusCode::kFailedPrecondition,
+                                  absl::StatusCode::kUnauthenticated});
+    if (!moved.ok()) return moved.status();
+    if (*moved > 0) {
+      Log(LogLevel::kInfo, "outbox",
+          absl::StrCat(*moved, " quarantined records get another try under configuration version ",
+                       federation->configuration().version()));
+    }
+    requeued_at_version_ = federation->configuration().version();
+  }
   auto items = outbox_.ReadOutbox(limits_.max_batch_records);
   if (!items.ok()) return items.status();
   if (items->empty()) return absl::OkStatus();

@@ -8,6 +8,8 @@
 //     the record's exact digest) before the record leaves the outbox; the receipt is kept;
 //   - a refusal: the record moves to the quarantine, for an operator, and never blocks the
 //     records behind it.
+// When the configuration version changes, records quarantined for reasons that depend on it
+// (PERMISSION_DENIED, FAILED_PRECONDITION, UNAUTHENTICATED) get another try.
 // A receipt that does not verify settles nothing: the record stays and the problem is
 // reported (health, metrics). Records that cannot be shipped at all (unreadable, too large,
 // no key for their member) are quarantined here. On transport errors it retries with
@@ -80,6 +82,7 @@ class OutboxShipper {
   Family<Counter>* receipts_rejected_ = nullptr;
   Family<Counter>* quarantined_ = nullptr;
   std::map<std::string, std::unique_ptr<v1::Ledger::Stub>> stubs_;  // used by the thread only
+  int64_t requeued_at_version_ = -1;                                // used by the thread only
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status last_problem_ ABSL_GUARDED_BY(mu_);
