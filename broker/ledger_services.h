@@ -24,8 +24,9 @@ namespace renkei {
 // registered security server whose authentication certificate the TLS peer presented, be
 // signed by its member as a record batch, and hold only records that server recorded of
 // services it provides, each with the client's signed request it records (and agreeing with
-// it), so that no member can put a use in another member's name. Each record gets a broker-signed receipt (it is in the log) or a
-// refusal (it never will be, as it is); a batch-level error means nothing was appended.
+// it), so that no member can put a use in another member's name. Each record gets a
+// broker-signed receipt (it is in the log) or a refusal (it never will be, as it is); a
+// batch-level error means nothing was appended.
 class LedgerService final : public v1::Ledger::CallbackService {
  public:
   // `receipt_key` signs receipts (the configuration-signing key the anchor holds).

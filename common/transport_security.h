@@ -54,9 +54,6 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> BrokerChannelCredentia
 // True for "127.x.x.x:port", "[::1]:port" and "localhost:port".
 bool IsLoopbackAddress(const std::string& address);
 
-// True when `text` is 64 lowercase hex digits (how certificates are named everywhere).
-bool IsFingerprint(const std::string& text);
-
 }  // namespace renkei
 
 #endif  // RENKEI_COMMON_TRANSPORT_SECURITY_H_

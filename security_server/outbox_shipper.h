@@ -2,8 +2,9 @@
 // (DESIGN.md "Outbox → ledger").
 //
 // A background thread takes the oldest records, cuts a batch under the ledger's size limit,
-// signs it as a record batch with the server's member's key and calls Ledger.AppendRecords over mutual TLS (its authentication certificate; the broker's
-// certificate pinned by the anchor). The ledger answers per record:
+// signs it as a record batch with the server's member's key and calls Ledger.AppendRecords
+// over mutual TLS (its authentication certificate; the broker's certificate pinned by the
+// anchor). The ledger answers per record:
 //   - a broker-signed receipt: verified against the anchor (type, signature, this server,
 //     the record's exact digest) before the record leaves the outbox; the receipt is kept;
 //   - a refusal: the record moves to the quarantine, for an operator, and never blocks the
