@@ -93,7 +93,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(const std::string& path) {
   if (!CheckKeyMatchesCertificate(signing_key, signing_certificate).ok()) {
     return Invalid(path, "configuration signing key does not match its certificate");
   }
-  RENKEI_ASSIGN_OR_RETURN(PrivateKey admin_tls_key, PrivateKey::FromPemFile(c.admin_tls_key_file()));
+  RENKEI_ASSIGN_OR_RETURN(PrivateKey admin_tls_key,
+                          PrivateKey::FromPemFile(c.admin_tls_key_file()));
   const std::string admin_key = admin_tls_key.Pem();
   TlsIdentity broker_tls;
   std::string tls_fingerprint;

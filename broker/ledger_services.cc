@@ -104,7 +104,9 @@ absl::Status LedgerService::CheckAgainstSignedRequest(const Federation& federati
     return differs;
   }
   for (int i = 0; i < header.subjects_size(); ++i) {
-    if (pseudonymizer_.Pseudonym(header.subjects(i)) != record.subject_pseudonyms(i)) return differs;
+    if (pseudonymizer_.Pseudonym(header.subjects(i)) != record.subject_pseudonyms(i)) {
+      return differs;
+    }
   }
   // Answered within the skew window and the longest a provider may take, not at a time of
   // the provider's choosing.
@@ -245,8 +247,9 @@ bool ResidentSessions::IsValidChallenge(const std::string& pseudonym,
                                         const std::string& challenge) const {
   // prefix, then hex of expiry (8) + nonce (16) + MAC (32)
   absl::string_view hex(challenge);
+  auto is_hex = [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); };
   if (!absl::ConsumePrefix(&hex, kChallengePrefix) || hex.size() != 2 * 56 ||
-      !absl::c_all_of(hex, [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); })) {
+      !absl::c_all_of(hex, is_hex)) {
     return false;
   }
   const std::string bytes = absl::HexStringToBytes(hex);

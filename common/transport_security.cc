@@ -45,7 +45,8 @@ class FingerprintCertificateVerifier final : public ExternalCertificateVerifier 
 
 }  // namespace
 
-std::shared_ptr<grpc::experimental::CertificateVerifier> FingerprintVerifier(FingerprintCheck check) {
+std::shared_ptr<grpc::experimental::CertificateVerifier> FingerprintVerifier(
+    FingerprintCheck check) {
   return ExternalCertificateVerifier::Create<FingerprintCertificateVerifier>(std::move(check));
 }
 
@@ -71,9 +72,8 @@ std::shared_ptr<grpc::ChannelCredentials> PinnedChannelCredentials(const std::st
   return grpc::experimental::TlsCredentials(options);
 }
 
-std::shared_ptr<grpc::ServerCredentials> PinnedServerCredentials(const TlsIdentity& server,
-                                                                 const std::string& client_root_pems,
-                                                                 FingerprintCheck check) {
+std::shared_ptr<grpc::ServerCredentials> PinnedServerCredentials(
+    const TlsIdentity& server, const std::string& client_root_pems, FingerprintCheck check) {
   auto provider = std::make_shared<StaticDataCertificateProvider>(
       client_root_pems,
       std::vector<IdentityKeyCertPair>{{server.key_pem, server.certificate_pem}});

@@ -29,7 +29,8 @@ struct TlsIdentity {
 using FingerprintCheck = std::function<absl::Status(const std::string& fingerprint)>;
 
 // A gRPC certificate verifier that runs `check` on the peer's leaf certificate.
-std::shared_ptr<grpc::experimental::CertificateVerifier> FingerprintVerifier(FingerprintCheck check);
+std::shared_ptr<grpc::experimental::CertificateVerifier> FingerprintVerifier(
+    FingerprintCheck check);
 
 // Client credentials: TLS presenting `client` (if not null), accepting the server only when
 // its chain verifies against `root_pems` (unless empty: then the pinning alone decides) and
@@ -40,9 +41,8 @@ std::shared_ptr<grpc::ChannelCredentials> PinnedChannelCredentials(const std::st
 
 // Server credentials presenting `server`, requiring a client certificate that chains to
 // `client_root_pems` and that `check` accepts.
-std::shared_ptr<grpc::ServerCredentials> PinnedServerCredentials(const TlsIdentity& server,
-                                                                 const std::string& client_root_pems,
-                                                                 FingerprintCheck check);
+std::shared_ptr<grpc::ServerCredentials> PinnedServerCredentials(
+    const TlsIdentity& server, const std::string& client_root_pems, FingerprintCheck check);
 
 // Credentials for talking to the broker at `address` as `anchor` says: TLS accepting only a
 // certificate the anchor pins (presenting `client` when not null), or plaintext when the

@@ -208,7 +208,8 @@ absl::StatusOr<PreparedExchange> ConsumerSide::Prepare(LocalCall call) const {
   std::string header_bytes = header.SerializeAsString();
   prepared.request_header_sha256 = Sha256(header_bytes);
   RENKEI_ASSIGN_OR_RETURN(*prepared.request.mutable_request(),
-                          SignHeader(SignedType::kRequestHeader, std::move(header_bytes), signer->second));
+                          SignHeader(SignedType::kRequestHeader, std::move(header_bytes),
+                                     signer->second));
   prepared.request.set_payload(std::move(call.payload));
   return prepared;
 }
@@ -226,7 +227,8 @@ absl::StatusOr<ProviderAnswer> ConsumerSide::Complete(const PreparedExchange& pr
         server_certificate_sha256, ", not its registered one"));
   }
   const v1::SignedHeader& signed_response = response.response();
-  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(SignedType::kResponseHeader, signed_response, federation));
+  RENKEI_RETURN_IF_ERROR(
+      VerifySignedHeader(SignedType::kResponseHeader, signed_response, federation));
   if (signed_response.signer() != prepared.header.service().member()) {
     return absl::UnauthenticatedError(absl::StrCat(
         "response signed by ", ToString(signed_response.signer()), ", not by the provider ",

@@ -177,7 +177,8 @@ absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_
 
 absl::StatusOr<bool> MessageLog::HasRecordedRequest(const std::string& message_id) const {
   std::string ignored;
-  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), IdKey(kAnsweredPrefix, message_id), &ignored);
+  rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), IdKey(kAnsweredPrefix, message_id), &ignored);
   if (got.IsNotFound()) return false;
   absl::Status status = FromRocks(got, "read");
   if (!status.ok()) return status;

@@ -38,8 +38,11 @@ OutboxShipper::OutboxShipper(MessageLog& outbox, const ConfigurationSource& conf
       limits_(limits),
       own_member_(ToString(settings.server_id.member())) {
   if (settings_.follows_broker) {
-    auto certificate = Certificate::FromPem(settings_.anchor.configuration_signing_certificate_pem());
-    if (certificate.ok()) broker_certificate_ = std::make_unique<Certificate>(*std::move(certificate));
+    auto certificate =
+        Certificate::FromPem(settings_.anchor.configuration_signing_certificate_pem());
+    if (certificate.ok()) {
+      broker_certificate_ = std::make_unique<Certificate>(*std::move(certificate));
+    }
   }
   if (metrics != nullptr) {
     receipts_rejected_ = &metrics->AddCounter(
@@ -162,8 +165,9 @@ absl::Status OutboxShipper::Send(const Federation& federation, Batch& batch,
     by_digest.erase(found);
   }
   if (!by_digest.empty() && problem.ok()) {
-    problem = absl::InternalError(absl::StrCat("the ledger answered neither a receipt nor a refusal for ",
-                                               by_digest.size(), " records; they stay in the outbox"));
+    problem = absl::InternalError(
+        absl::StrCat("the ledger answered neither a receipt nor a refusal for ", by_digest.size(),
+                     " records; they stay in the outbox"));
   }
   return problem;
 }
@@ -200,7 +204,8 @@ absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
   for (const MessageLog::OutboxItem& item : *items) {
     v1::AccessRecord record;
     if (!item.unreadable.empty() || !record.ParseFromString(item.bytes)) {
-      settled.push_back(Quarantine(item, absl::StatusCode::kDataLoss, "outbox record is unreadable"));
+      settled.push_back(
+          Quarantine(item, absl::StatusCode::kDataLoss, "outbox record is unreadable"));
       continue;
     }
     const size_t size = item.bytes.size() + item.request.ByteSizeLong() + 16;  // with framing

@@ -39,7 +39,8 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
   }
 
   // 2. The signature, before anything in the header is believed.
-  RENKEI_RETURN_IF_ERROR(VerifySignedHeader(SignedType::kRequestHeader, request.request(), *federation));
+  RENKEI_RETURN_IF_ERROR(
+      VerifySignedHeader(SignedType::kRequestHeader, request.request(), *federation));
   VerifiedRequest verified;
   v1::RequestHeader& header = verified.header;
   if (!header.ParseFromString(request.request().header())) {

@@ -97,7 +97,8 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   // configuration in force.
   const ConfigurationSource* source = s->configuration_.get();
   auto peer_credentials = PinnedServerCredentials(
-      settings_ref.peer_tls, federation->trusted_ca_pem(), [source](const std::string& fingerprint) {
+      settings_ref.peer_tls, federation->trusted_ca_pem(),
+      [source](const std::string& fingerprint) {
         std::shared_ptr<const Federation> current = source->Current();
         if (current->ServerByAuthenticationCertificate(fingerprint) == nullptr) {
           return absl::UnauthenticatedError(absl::StrCat(

@@ -17,7 +17,7 @@ Groups:
   registry   change and inspect the broker's registry (renkeictl registry --help)
   history    a resident's verified access history (renkeictl history --help)
   audit      verify the ledger's signed tree heads and consistency (renkeictl audit --help)
-  quarantine access records the ledger refused, kept by a security server (renkeictl quarantine --help)
+  quarantine access records the ledger refused (renkeictl quarantine --help)
 )";
 
 }  // namespace
