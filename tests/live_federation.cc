@@ -236,6 +236,12 @@ bool LiveFederation::Start() {
   provide(kTestBackend, backend_port);
   provide(kTax, dead_port);
   provider.mutable_provided_services(0)->add_methods(kGetResident);
+  // A grant to another member's client, of a method the registry does not declare: no one
+  // else may learn of it through service metadata.
+  auto* moj_right = provider.add_access_rights();
+  moj_right->set_client("JP/GOV/MOJ/family-register");
+  moj_right->set_service(kRegistry);
+  moj_right->set_method("/renkei.municipal.v1.ResidentRegistry/GetHouseholdSummary");
   provider.set_pseudonym_pepper_file("pepper");
   provider.set_max_backend_call_seconds(options_.provider_max_backend_call_seconds);
   if (options_.monitoring) {

@@ -85,10 +85,14 @@ TEST_F(ServiceMetadataTest, ListClientsShowsTheFederation) {
   EXPECT_EQ(response.configuration_version(), 1);
 }
 
+// The declared methods only: never one granted to another member's client (issue 8, item
+// 10; the federation grants JP/GOV/MOJ/family-register an undeclared method).
 TEST_F(ServiceMetadataTest, ListMethodsAsksTheProvidersSecurityServer) {
   v1::ListMethodsResponse response;
   grpc::Status status = Methods(federation_->allowance_client, "", kRegistry, false, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(response.methods(), ElementsAre(kGetResident));
+  ASSERT_TRUE(Methods(federation_->allowance_client, kAllowance, kRegistry, true, &response).ok());
   EXPECT_THAT(response.methods(), ElementsAre(kGetResident));
 }
 
