@@ -213,17 +213,62 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const std::strin
 grpc::ServerUnaryReactor* LedgerService::AppendRecords(grpc::CallbackServerContext* context,
                                                        const v1::SignedHeader* batch,
                                                        v1::AppendRecordsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  PendingAppend append{PeerCertificateSha256(context->auth_context()), batch, response, reactor,
+                       context};
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_ && queue_.size() < kMaxQueuedAppends) {
+      queue_.push_back(std::move(append));
+      return reactor;
+    }
+  }
+  metrics_.ledger_rejected_batches.With({"UNAVAILABLE"}).Increment();
+  reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               "the ledger is busy or stopping; try again shortly"));
+  return reactor;
+}
+
+void LedgerService::Run(PendingAppend& append) {
   absl::Time started = absl::Now();
-  auto result = Append(PeerCertificateSha256(context->auth_context()), *batch);
+  auto result = Append(append.peer_fingerprint, *append.batch);
   metrics_.ledger_append_seconds.With({}).Observe(absl::ToDoubleSeconds(absl::Now() - started));
   if (!result.ok()) {
     metrics_.ledger_rejected_batches.With({absl::StatusCodeToString(result.status().code())})
         .Increment();
     Log(LogLevel::kWarning, "ledger",
-        absl::StrCat("refused a record batch from ", context->peer(), ": ",
+        absl::StrCat("refused a record batch from ", append.context->peer(), ": ",
                      result.status().ToString()));
+  } else {
+    *append.response = *std::move(result);
   }
-  return Finish(context, std::move(result), response);
+  append.reactor->Finish(ToGrpcStatus(result.status()));
+}
+
+void LedgerService::WriteLoop() {
+  while (true) {
+    PendingAppend append;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](LedgerService* service) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return service->stopping_ || !service->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, nothing left
+      append = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Run(append);
+  }
+}
+
+LedgerService::~LedgerService() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  writer_.join();
 }
 
 ResidentSessions::ResidentSessions(const Clock& clock)

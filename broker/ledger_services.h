@@ -5,6 +5,7 @@
 #define RENKEI_BROKER_LEDGER_SERVICES_H_
 
 #include <deque>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ namespace renkei {
 // it), so that no member can put a use in another member's name. Each record gets a
 // broker-signed receipt (it is in the log) or a refusal (it never will be, as it is); a
 // batch-level error means nothing was appended.
+//
+// Appends run on the service's own writer thread, never on gRPC's few callback threads (they
+// read and write the store synchronously and sign receipts); a full queue is refused at once
+// with UNAVAILABLE, which the shipper retries.
 class LedgerService final : public v1::Ledger::CallbackService {
  public:
   // `receipt_key` signs receipts (the configuration-signing key the anchor holds).
@@ -36,7 +41,10 @@ class LedgerService final : public v1::Ledger::CallbackService {
                 const Pseudonymizer& pseudonymizer, bool tls_peers, const Clock& clock,
                 BrokerMetrics& metrics)
       : ledger_(ledger), registry_(registry), receipt_key_(receipt_key),
-        pseudonymizer_(pseudonymizer), tls_peers_(tls_peers), clock_(clock), metrics_(metrics) {}
+        pseudonymizer_(pseudonymizer), tls_peers_(tls_peers), clock_(clock), metrics_(metrics),
+        writer_([this] { WriteLoop(); }) {}
+  // Appends what is still queued, then joins the writer.
+  ~LedgerService() override;
   grpc::ServerUnaryReactor* AppendRecords(grpc::CallbackServerContext* context,
                                           const v1::SignedHeader* batch,
                                           v1::AppendRecordsResponse* response) override;
@@ -58,6 +66,17 @@ class LedgerService final : public v1::Ledger::CallbackService {
   void Refuse(const std::string& entry, const std::string& message_id, const absl::Status& why,
               v1::AppendRecordsResponse& response);
 
+  struct PendingAppend {
+    std::string peer_fingerprint;
+    const v1::SignedHeader* batch = nullptr;
+    v1::AppendRecordsResponse* response = nullptr;
+    grpc::ServerUnaryReactor* reactor = nullptr;
+    grpc::CallbackServerContext* context = nullptr;
+  };
+  static constexpr size_t kMaxQueuedAppends = 64;
+  void WriteLoop();
+  void Run(PendingAppend& append);
+
   AccessLedger& ledger_;
   const RegistryStore& registry_;
   const PrivateKey& receipt_key_;
@@ -67,6 +86,10 @@ class LedgerService final : public v1::Ledger::CallbackService {
   BrokerMetrics& metrics_;
   absl::Mutex mu_;
   std::shared_ptr<const Federation> federation_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex queue_mu_;
+  std::deque<PendingAppend> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread writer_;  // last: starts once everything above exists
 };
 
 // Challenges and sessions of signed-in residents, in memory: a broker restart signs everyone
