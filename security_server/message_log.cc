@@ -235,8 +235,13 @@ absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& 
 }
 
 absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::Receipt(const std::string& message_id) const {
+  return ReadReceiptFrom(*db_, message_id);
+}
+
+absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::ReadReceiptFrom(rocksdb::DB& db,
+                                                                    const std::string& message_id) {
   std::string bytes;
-  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), IdKey(kReceiptPrefix, message_id), &bytes);
+  rocksdb::Status got = db.Get(rocksdb::ReadOptions(), IdKey(kReceiptPrefix, message_id), &bytes);
   if (got.IsNotFound()) return absl::NotFoundError("no ledger receipt for this message id");
   absl::Status status = FromRocks(got, "read");
   if (!status.ok()) return status;
@@ -245,14 +250,25 @@ absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::Receipt(const std::string& m
   return receipt;
 }
 
-absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineOf(
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenReadOnly(
     const std::string& directory) {
   rocksdb::DB* raw = nullptr;
   absl::Status opened =
       FromRocks(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), directory, &raw), "open");
   if (!opened.ok()) return opened;
-  std::unique_ptr<rocksdb::DB> db(raw);
+  return std::unique_ptr<rocksdb::DB>(raw);
+}
+
+absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineOf(
+    const std::string& directory) {
+  RENKEI_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenReadOnly(directory));
   return ReadQuarantineFrom(*db, SIZE_MAX);
+}
+
+absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::ReadReceiptOf(const std::string& directory,
+                                                                  const std::string& message_id) {
+  RENKEI_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenReadOnly(directory));
+  return ReadReceiptFrom(*db, message_id);
 }
 
 absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantine(size_t max) const {

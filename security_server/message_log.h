@@ -81,6 +81,9 @@ class MessageLog final : public ExchangeRecorder {
   // read-only snapshot), for operators' tools.
   static absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantineOf(
       const std::string& directory);
+  // The receipt kept for `message_id` in the message log in `directory`, read the same way.
+  static absl::StatusOr<v1::SignedLedgerReceipt> ReadReceiptOf(const std::string& directory,
+                                                               const std::string& message_id);
   // Up to `max` quarantined records, oldest first.
   absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantine(size_t max) const;
   uint64_t QuarantineSize() const;
@@ -98,6 +101,9 @@ class MessageLog final : public ExchangeRecorder {
              std::string last_hash);
   static absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantineFrom(rocksdb::DB& db,
                                                                                size_t max);
+  static absl::StatusOr<v1::SignedLedgerReceipt> ReadReceiptFrom(rocksdb::DB& db,
+                                                                 const std::string& message_id);
+  static absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenReadOnly(const std::string& directory);
 
   const std::unique_ptr<rocksdb::DB> db_;
   const bool store_bodies_;

@@ -3,7 +3,11 @@
 // blocks the rest.
 #include <signal.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
+#include <fstream>
+#include <iterator>
 
 #include "common/envelope.h"
 #include "common/ledger_receipt.h"
@@ -120,10 +124,35 @@ TEST(Outbox, APoisonRecordIsQuarantinedAndTheRecordsBehindItReachTheLedger) {
   EXPECT_THAT((*quarantined)[0].reason(), HasSubstr("refused by the ledger"));
   EXPECT_THAT((*quarantined)[0].reason(), HasSubstr("23 bytes"));
   EXPECT_EQ((*quarantined)[0].code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
-  auto log = MessageLog::Open(federation.provider_log_dir, false);
-  ASSERT_TRUE(log.ok());
-  EXPECT_EQ((*log)->OutboxSize(), 0u);
-  for (const std::string& id : answered) EXPECT_TRUE((*log)->Receipt(id).ok()) << id;
+  {
+    auto log = MessageLog::Open(federation.provider_log_dir, false);
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ((*log)->OutboxSize(), 0u);
+    for (const std::string& id : answered) EXPECT_TRUE((*log)->Receipt(id).ok()) << id;
+  }
+
+  // What operators and auditors run.
+  auto renkeictl = [&](const std::vector<std::string>& args, std::string* output) {
+    const std::string log = federation.directory + "/renkeictl.out";
+    Process tool(Runfile("tools/renkeictl/renkeictl"), args, log);
+    const int status = tool.Wait(30);
+    std::ifstream in(log);
+    output->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  std::string output;
+  EXPECT_EQ(renkeictl({"quarantine", "list", "--message-log", federation.provider_log_dir},
+                      &output),
+            0);
+  EXPECT_THAT(output, HasSubstr("23 bytes"));
+  EXPECT_THAT(output, HasSubstr("1 quarantined records"));
+  EXPECT_EQ(renkeictl({"receipt", "show", "--message-log", federation.provider_log_dir,
+                       "--message-id", *answered.begin(), "--anchor",
+                       federation.directory + "/broker-anchor.textproto"},
+                      &output),
+            0)
+      << output;
+  EXPECT_THAT(output, HasSubstr("receipt verifies"));
 }
 
 // Sits where the broker's address is advertised, with the broker's own TLS key (the worst

@@ -5,7 +5,7 @@
 
 #include "tools/renkeictl/ledger_command.h"
 #include "tools/renkeictl/pki_command.h"
-#include "tools/renkeictl/quarantine_command.h"
+#include "tools/renkeictl/outbox_command.h"
 #include "tools/renkeictl/registry_command.h"
 
 namespace {
@@ -18,6 +18,7 @@ Groups:
   history    a resident's verified access history (renkeictl history --help)
   audit      verify the ledger's signed tree heads and consistency (renkeictl audit --help)
   quarantine access records the ledger refused (renkeictl quarantine --help)
+  receipt    the broker's signed receipt for a record (renkeictl receipt --help)
 )";
 
 }  // namespace
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   if (args[0] == "history") return renkei::RunHistoryCommand(rest);
   if (args[0] == "audit") return renkei::RunAuditCommand(rest);
   if (args[0] == "quarantine") return renkei::RunQuarantineCommand(rest);
+  if (args[0] == "receipt") return renkei::RunReceiptCommand(rest);
   if (args[0] == "registry") {
     return renkei::RunRegistryCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
