@@ -101,6 +101,20 @@ absl::Status ValidateAccessRecord(const std::string& entry, absl::Time latest,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<uint64_t>> AccessLedger::Find(const v1::AccessRecord& record,
+                                                           const std::string& entry) const {
+  std::string index_bytes;
+  rocksdb::Status got = log_->db()->Get(rocksdb::ReadOptions(), RecordKey(record), &index_bytes);
+  if (got.IsNotFound()) return std::optional<uint64_t>();
+  if (!got.ok()) return FromRocks(got);
+  if (index_bytes.size() != 8) return absl::DataLossError("unreadable ledger record index");
+  const uint64_t index = ReadBigEndian64(index_bytes);
+  auto stored = log_->Entry(index);
+  if (!stored.ok()) return stored.status();
+  if (*stored != entry) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(index);
+}
+
 absl::StatusOr<std::vector<AccessLedger::Outcome>> AccessLedger::Append(
     const std::vector<std::string>& entries) {
   absl::MutexLock lock(&append_mu_);

@@ -12,6 +12,7 @@
 #define RENKEI_BROKER_ACCESS_LEDGER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,11 @@ class AccessLedger {
   // one atomic durable write. One outcome per entry, in order. An error only when the store
   // fails (then nothing was appended).
   absl::StatusOr<std::vector<Outcome>> Append(const std::vector<std::string>& entries);
+
+  // The leaf index of `entry` when exactly these bytes are stored under its key; nullopt when
+  // nothing, or something else, is.
+  absl::StatusOr<std::optional<uint64_t>> Find(const v1::AccessRecord& record,
+                                              const std::string& entry) const;
 
   uint64_t size() const { return log_->size(); }
 

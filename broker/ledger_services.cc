@@ -29,6 +29,8 @@ constexpr size_t kMaxResidentIdLength = 64;
 constexpr int kMaxRecordsPerBatch = 1000;
 // How long after a request a provider may still answer it (its backend bound, generously).
 constexpr absl::Duration kMaxAnswerDelay = absl::Hours(1);
+// The largest clock skew a federation may configure (common/federation.cc).
+constexpr absl::Duration kMaxClockSkew = absl::Hours(1);
 
 template <typename Response>
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
@@ -85,13 +87,19 @@ absl::Status LedgerService::MayRecord(const Federation& federation,
 absl::Status LedgerService::CheckAgainstSignedRequest(const Federation& federation,
                                                      const v1::AccessRecord& record,
                                                      const v1::SignedHeader& request) const {
-  absl::Status signature = VerifySignedHeader(SignedType::kRequestHeader, request, federation);
+  // The signing certificate must have been valid when the request was made (records may wait
+  // in an outbox for days); its time is believed only once the signature verifies.
+  v1::RequestHeader header;
+  if (!header.ParseFromString(request.header())) {
+    return absl::UnauthenticatedError("the client's signed request is malformed");
+  }
+  absl::Status signature = VerifySignedHeader(SignedType::kRequestHeader, request, federation,
+                                              FromTimestamp(header.created_at()));
   if (!signature.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat("the client's signed request does not verify: ", signature.message()));
   }
-  v1::RequestHeader header;
-  if (!header.ParseFromString(request.header()) || request.signer() != header.client().member()) {
+  if (request.signer() != header.client().member()) {
     return absl::UnauthenticatedError("the signed request is not the client member's");
   }
   const absl::Status differs =
@@ -108,13 +116,26 @@ absl::Status LedgerService::CheckAgainstSignedRequest(const Federation& federati
       return differs;
     }
   }
-  // Answered within the skew window and the longest a provider may take, not at a time of
-  // the provider's choosing.
+  // Answered within the largest skew a federation may allow and the longest a provider may
+  // take, not at a time of the provider's choosing (fixed bounds: a record must not become
+  // refusable because the configuration changed while it waited).
   const absl::Duration offset = FromTimestamp(record.time()) - FromTimestamp(header.created_at());
-  const absl::Duration allowed = federation.max_clock_skew() + kMaxAnswerDelay;
-  if (offset > allowed || offset < -federation.max_clock_skew()) {
+  if (offset > kMaxClockSkew + kMaxAnswerDelay || offset < -kMaxClockSkew) {
     return absl::InvalidArgumentError("record time is far from the client's request time");
   }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerService::AddReceipt(const v1::AccessRecord& record, const std::string& entry,
+                                      uint64_t leaf_index, v1::AppendRecordsResponse& response) {
+  v1::LedgerReceipt receipt;
+  receipt.set_recorded_by(record.recorded_by());
+  receipt.set_message_id(record.message_id());
+  receipt.set_record_sha256(Sha256(entry));
+  receipt.set_leaf_index(leaf_index);
+  *receipt.mutable_accepted_at() = ToTimestamp(clock_.Now());
+  RENKEI_ASSIGN_OR_RETURN(*response.add_receipts(), SignLedgerReceipt(receipt, receipt_key_));
+  metrics_.ledger_appends.With({record.recorded_by()}).Increment();
   return absl::OkStatus();
 }
 
@@ -173,7 +194,16 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const std::strin
       continue;
     }
     absl::Status allowed = MayRecord(*federation, sender, signer, record);
-    if (allowed.ok()) allowed = CheckAgainstSignedRequest(*federation, record, shipped.request());
+    if (allowed.ok()) {
+      // A retry after a lost receipt: the record is in the log, whatever became of the client's
+      // certificate since.
+      RENKEI_ASSIGN_OR_RETURN(std::optional<uint64_t> stored, ledger_.Find(record, entry));
+      if (stored.has_value()) {
+        RENKEI_RETURN_IF_ERROR(AddReceipt(record, entry, *stored, response));
+        continue;
+      }
+      allowed = CheckAgainstSignedRequest(*federation, record, shipped.request());
+    }
     if (!allowed.ok()) {
       Refuse(entry, record.message_id(), allowed, response);
       continue;
@@ -182,7 +212,6 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const std::strin
     message_ids.push_back(record.message_id());
   }
   RENKEI_ASSIGN_OR_RETURN(std::vector<AccessLedger::Outcome> outcomes, ledger_.Append(entries));
-  const google::protobuf::Timestamp now = ToTimestamp(clock_.Now());
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!outcomes[i].status.ok()) {
       if (outcomes[i].status.code() == absl::StatusCode::kAlreadyExists) {
@@ -195,16 +224,9 @@ absl::StatusOr<v1::AppendRecordsResponse> LedgerService::Append(const std::strin
       Refuse(entries[i], message_ids[i], outcomes[i].status, response);
       continue;
     }
-    v1::LedgerReceipt receipt;
     v1::AccessRecord record;
     record.ParseFromString(entries[i]);  // validated by the ledger
-    receipt.set_recorded_by(record.recorded_by());
-    receipt.set_message_id(message_ids[i]);
-    receipt.set_record_sha256(Sha256(entries[i]));
-    receipt.set_leaf_index(outcomes[i].leaf_index);
-    *receipt.mutable_accepted_at() = now;
-    RENKEI_ASSIGN_OR_RETURN(*response.add_receipts(), SignLedgerReceipt(receipt, receipt_key_));
-    metrics_.ledger_appends.With({record.recorded_by()}).Increment();
+    RENKEI_RETURN_IF_ERROR(AddReceipt(record, entries[i], outcomes[i].leaf_index, response));
   }
   response.set_tree_size(ledger_.size());
   return response;
@@ -216,6 +238,18 @@ grpc::ServerUnaryReactor* LedgerService::AppendRecords(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   PendingAppend append{PeerCertificateSha256(context->auth_context()), batch, response, reactor,
                        context};
+  // Only registered servers may take a place in the queue (Append checks everything again).
+  if (tls_peers_) {
+    auto federation = CurrentFederation();
+    if (!federation.ok() ||
+        (*federation)->ServerByAuthenticationCertificate(append.peer_fingerprint) == nullptr) {
+      metrics_.ledger_rejected_batches.With({"UNAUTHENTICATED"}).Increment();
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                   "the ledger takes records only from registered security "
+                                   "servers, over TLS with their authentication certificate"));
+      return reactor;
+    }
+  }
   {
     absl::MutexLock lock(&queue_mu_);
     if (!stopping_ && queue_.size() < kMaxQueuedAppends) {
@@ -258,6 +292,15 @@ void LedgerService::WriteLoop() {
       if (queue_.empty()) return;  // stopping, nothing left
       append = std::move(queue_.front());
       queue_.pop_front();
+      if (stopping_) {
+        append.reactor->Finish(
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "the ledger is stopping; try again"));
+        continue;
+      }
+    }
+    if (append.context->IsCancelled()) {  // the shipper gave up; it will send again
+      append.reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      continue;
     }
     Run(append);
   }
@@ -352,7 +395,9 @@ std::string ResidentSessions::SessionPseudonym(const std::string& token) {
   absl::MutexLock lock(&mu_);
   Expire();
   auto it = sessions_.find(token);
-  return it == sessions_.end() ? "" : it->second.pseudonym;
+  // The queue expires sessions in order; this holds even if the clock stepped back.
+  if (it == sessions_.end() || it->second.expires_at <= clock_.Now()) return "";
+  return it->second.pseudonym;
 }
 
 ResidentService::ResidentService(AccessLedger& ledger, const Pseudonymizer& pseudonymizer,

@@ -43,7 +43,7 @@ class LedgerService final : public v1::Ledger::CallbackService {
       : ledger_(ledger), registry_(registry), receipt_key_(receipt_key),
         pseudonymizer_(pseudonymizer), tls_peers_(tls_peers), clock_(clock), metrics_(metrics),
         writer_([this] { WriteLoop(); }) {}
-  // Appends what is still queued, then joins the writer.
+  // Finishes what is still queued with UNAVAILABLE, then joins the writer.
   ~LedgerService() override;
   grpc::ServerUnaryReactor* AppendRecords(grpc::CallbackServerContext* context,
                                           const v1::SignedHeader* batch,
@@ -63,6 +63,9 @@ class LedgerService final : public v1::Ledger::CallbackService {
   absl::Status CheckAgainstSignedRequest(const Federation& federation,
                                          const v1::AccessRecord& record,
                                          const v1::SignedHeader& request) const;
+  // Signs the receipt for `entry` at `leaf_index` into `response`.
+  absl::Status AddReceipt(const v1::AccessRecord& record, const std::string& entry,
+                          uint64_t leaf_index, v1::AppendRecordsResponse& response);
   void Refuse(const std::string& entry, const std::string& message_id, const absl::Status& why,
               v1::AppendRecordsResponse& response);
 

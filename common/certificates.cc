@@ -233,11 +233,12 @@ absl::StatusOr<TrustStore> TrustStore::FromPems(const std::vector<std::string>& 
   return trust;
 }
 
-absl::Status TrustStore::Verify(const Certificate& leaf) const {
+absl::Status TrustStore::Verify(const Certificate& leaf, absl::Time at) const {
   OpenSslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   if (X509_STORE_CTX_init(ctx.get(), store_.get(), leaf.get(), nullptr) != 1) {
     return absl::InternalError("cannot initialise certificate verification");
   }
+  if (at != absl::InfiniteFuture()) X509_STORE_CTX_set_time(ctx.get(), 0, absl::ToTimeT(at));
   if (X509_verify_cert(ctx.get()) != 1) {
     int error = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/openssl_types.h"
 
 namespace renkei {
@@ -82,9 +83,9 @@ class PrivateKey {
 class TrustStore {
  public:
   static absl::StatusOr<TrustStore> FromPems(const std::vector<std::string>& ca_pems);
-  // OK when `leaf` chains to one of the CAs and is within its validity period;
-  // UNAUTHENTICATED naming the reason otherwise.
-  absl::Status Verify(const Certificate& leaf) const;
+  // OK when `leaf` chains to one of the CAs and is within its validity period at `at` (now
+  // when InfiniteFuture); UNAUTHENTICATED naming the reason otherwise.
+  absl::Status Verify(const Certificate& leaf, absl::Time at = absl::InfiniteFuture()) const;
 
  private:
   explicit TrustStore(X509_STORE* store);

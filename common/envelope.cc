@@ -23,7 +23,7 @@ absl::StatusOr<v1::SignedHeader> SignHeader(SignedType type, std::string header_
 }
 
 absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_header,
-                                const Federation& federation) {
+                                const Federation& federation, absl::Time at) {
   const std::string signer = ToString(signed_header.signer());
   if (signed_header.algorithm() != v1::ECDSA_P256_SHA256) {
     return absl::UnauthenticatedError(absl::StrCat(
@@ -53,7 +53,7 @@ absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_
                                                    " is not a registered signing certificate of ",
                                                    signer));
   }
-  absl::Status chain = federation.trust().Verify(*certificate);
+  absl::Status chain = federation.trust().Verify(*certificate, at);
   if (!chain.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat("signing certificate of ", signer, ": ", chain.message()));

@@ -34,8 +34,11 @@ absl::StatusOr<v1::SignedHeader> SignHeader(SignedType type, std::string header_
 // with a certificate that is registered for that member in `federation`, chains to a trusted
 // CA, is not revoked and uses ECDSA P-256. UNAUTHENTICATED naming the failed check otherwise.
 // A signature made for any other type never verifies.
+// `at`: the time the signature was made, when it is checked later (the certificate must have
+// been valid then); now by default.
 absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_header,
-                                const Federation& federation);
+                                const Federation& federation,
+                                absl::Time at = absl::InfiniteFuture());
 
 // UNAUTHENTICATED when `created_at` is further than `max_skew` from `now` (either side).
 absl::Status CheckFreshness(const google::protobuf::Timestamp& created_at, absl::Time now,

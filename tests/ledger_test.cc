@@ -357,6 +357,39 @@ TEST(Ledger, AProviderCannotRecordAUseTheClientDidNotSign) {
   EXPECT_EQ(response.receipts_size(), 1);
 }
 
+// A retry after a lost receipt gets its receipt, whatever became of the client's certificate
+// since (second review): the record is in the log already.
+TEST(Ledger, ARetryGetsItsReceiptAfterTheClientsCertificateWasRevoked) {
+  LiveFederation federation("ledger_retry_after_revoke", LedgerOptions());
+  ASSERT_TRUE(federation.Start());
+  const Shipped record =
+      RecordOfARequest(federation.pki.consumer_signer, TestFederation::kProviderServer);
+  v1::AppendRecordsResponse first;
+  ASSERT_TRUE(Append(federation, federation.pki.provider_server,
+                     SignedBatch({record}, federation.pki.provider_signer), &first).ok());
+  ASSERT_EQ(first.receipts_size(), 1);
+  v1::RegistryChange revoke;
+  revoke.mutable_revoke_certificate()->set_certificate_sha256(
+      federation.pki.consumer_signer.certificate.fingerprint());
+  ASSERT_TRUE(federation.ApplyChange(revoke).ok());
+  v1::AppendRecordsResponse again;
+  ASSERT_TRUE(Append(federation, federation.pki.provider_server,
+                     SignedBatch({record}, federation.pki.provider_signer), &again).ok());
+  ASSERT_EQ(again.receipts_size(), 1) << again.DebugString();
+  const Certificate& broker = federation.configuration_signer.certificate;
+  EXPECT_EQ(VerifyLedgerReceipt(again.receipts(0), broker)->leaf_index(),
+            VerifyLedgerReceipt(first.receipts(0), broker)->leaf_index());
+  // A new record of a request signed with the revoked certificate is refused.
+  v1::AppendRecordsResponse fresh;
+  ASSERT_TRUE(Append(federation, federation.pki.provider_server,
+                     SignedBatch({RecordOfARequest(federation.pki.consumer_signer,
+                                                   TestFederation::kProviderServer)},
+                                 federation.pki.provider_signer),
+                     &fresh).ok());
+  ASSERT_EQ(fresh.refusals_size(), 1);
+  EXPECT_EQ(fresh.refusals(0).code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+}
+
 // Issue 8, item 1: a consumer chooses a message id that is a serialized AccessRecord; the
 // provider's signed response header then parses as a RecordBatch "from" the provider. Typed
 // signatures make the ledger refuse it.
