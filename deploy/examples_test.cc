@@ -21,6 +21,10 @@ TEST(Examples, BrokerConfigurationParses) {
   absl::Status status = LoadTextProtoFile(testing::Runfile("deploy/examples/broker.textproto"), &config);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(config.instance(), "JP");
+  // Production: TLS everywhere, no development plaintext.
+  EXPECT_FALSE(config.tls_certificate_file().empty());
+  EXPECT_FALSE(config.plaintext_loopback_only());
+  EXPECT_FALSE(config.portal_plaintext_loopback_only());
 }
 
 }  // namespace
