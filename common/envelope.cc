@@ -26,8 +26,10 @@ absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_
                                 const Federation& federation, absl::Time at) {
   const std::string signer = ToString(signed_header.signer());
   if (signed_header.algorithm() != v1::ECDSA_P256_SHA256) {
+    const std::string name = v1::SignatureAlgorithm_Name(signed_header.algorithm());
     return absl::UnauthenticatedError(absl::StrCat(
-        "unsupported signature algorithm ", v1::SignatureAlgorithm_Name(signed_header.algorithm()),
+        "unsupported signature algorithm ",
+        name.empty() ? absl::StrCat(static_cast<int>(signed_header.algorithm())) : name,
         " (the federation signs with ECDSA_P256_SHA256)"));
   }
   if (!federation.HasMember(signed_header.signer())) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <iostream>
 #include <thread>
 
@@ -28,6 +29,7 @@ class InProcessBackend final : public municipal::v1::ResidentRegistry::Service {
   grpc::Status GetResident(grpc::ServerContext* context,
                            const municipal::v1::GetResidentRequest* request,
                            municipal::v1::GetResidentResponse* response) override {
+    ++calls_;
     const std::string& code = request->resident_code();
     if (code == "slow") {
       {
@@ -64,9 +66,11 @@ class InProcessBackend final : public municipal::v1::ResidentRegistry::Service {
     absl::MutexLock lock(&mu_);
     return last_deadline_;
   }
+  int calls() const { return calls_; }
 
  private:
   std::unique_ptr<grpc::Server> server_;
+  std::atomic<int> calls_{0};
   mutable absl::Mutex mu_;
   absl::Time last_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
@@ -236,6 +240,12 @@ bool LiveFederation::Start() {
   provide(kTestBackend, backend_port);
   provide(kTax, dead_port);
   provider.mutable_provided_services(0)->add_methods(kGetResident);
+  // The pension system may call exactly one method of the test backend: what attacks on
+  // method names try to widen.
+  auto* pension_right = provider.add_access_rights();
+  pension_right->set_client(kPension);
+  pension_right->set_service(kTestBackend);
+  pension_right->set_method(kGetResident);
   // A grant to another member's client, of a method the registry does not declare: no one
   // else may learn of it through service metadata.
   auto* moj_right = provider.add_access_rights();
@@ -603,5 +613,7 @@ v1::ExchangeRequest LiveFederation::CraftRequest(const SigningIdentity& signer,
 }
 
 absl::Time LiveFederation::LastBackendDeadline() const { return backend_->last_deadline(); }
+
+int LiveFederation::BackendCalls() const { return backend_->calls(); }
 
 }  // namespace renkei::testing

@@ -1,7 +1,8 @@
 // LiveFederation: a one-machine federation of real processes for integration tests.
 //
 //   JP/GOV/MHLW     (consumer) security server ss1: local endpoint with mTLS client
-//                   certificates; clients child-allowance (granted) and pension (not granted).
+//                   certificates; clients child-allowance (granted) and pension (granted only
+//                   test-backend's GetResident).
 //   JP/MUNI/131016  (provider) security server ss1, providing
 //                     resident-registry → the real sample resident-registry binary
 //                     test-backend      → an in-process backend with slow and large answers
@@ -102,6 +103,8 @@ class LiveFederation {
 
   // The backend saw this deadline on its last slow call (InfiniteFuture if none).
   absl::Time LastBackendDeadline() const;
+  // Calls the test-backend service has received.
+  int BackendCalls() const;
 
   // Broker mode. The admin API as `operator_credentials` (an operator-CA certificate).
   std::unique_ptr<v1::RegistryAdmin::Stub> Admin(const TestCredentials* operator_credentials);
