@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -130,7 +131,19 @@ LiveFederation::LiveFederation(const std::string& name, LiveFederationOptions op
       configuration_signer(pki.IssueSigning("JP/BROKER/configuration", pki.ca)),
       options_(options) {}
 
-LiveFederation::~LiveFederation() = default;
+LiveFederation::~LiveFederation() {
+  // Stop every process, then free the stores (RocksDB preallocates tens of MB per log): a
+  // test run starts dozens of federations.
+  broker.reset();
+  consumer_ss.reset();
+  provider_ss.reset();
+  provider_replicas.clear();
+  second_provider_ss.reset();
+  registry.reset();
+  backend_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(directory, ignored);
+}
 
 bool LiveFederation::Eventually(const std::function<bool()>& probe, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
