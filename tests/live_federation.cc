@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <thread>
 
@@ -155,6 +157,20 @@ bool LiveFederation::Eventually(const std::function<bool()>& probe, absl::Durati
 }
 
 bool LiveFederation::Start() {
+  const bool started = StartEverything();
+  if (!started) {
+    // What the processes said, before the destructor removes their folder.
+    for (const char* log : {"broker.log", "registry.log", "chiyoda-ss-0.log", "mhlw-ss.log"}) {
+      std::ifstream in(directory + "/" + log);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (text.size() > 4000) text = text.substr(text.size() - 4000);
+      std::cerr << "---- " << log << " (end) ----\n" << text << "\n";
+    }
+  }
+  return started;
+}
+
+bool LiveFederation::StartEverything() {
   registry_port = FreePort();
   backend_port = FreePort();
   dead_port = FreePort();
@@ -225,7 +241,11 @@ bool LiveFederation::Start() {
     }
   };
   if (options_.use_broker) {
-    if (!StartBroker() || !Register(global)) return false;
+    if (!StartBroker()) {
+      std::cerr << "the broker did not start\n";
+      return false;
+    }
+    if (!Register(global)) return false;
   } else {
     WriteOrDie(d + "global.textproto", Text(global));
   }
@@ -357,7 +377,10 @@ bool LiveFederation::Start() {
   if (options_.second_provider_server) ports.push_back(second_provider_peer_port);
   ports.insert(ports.end(), provider_local_ports.begin(), provider_local_ports.end());
   ports.insert(ports.end(), provider_peer_ports.begin(), provider_peer_ports.end());
-  if (!RestartConsumer()) return false;
+  if (!RestartConsumer()) {
+    std::cerr << "the consumer's security server did not start\n";
+    return false;
+  }
   for (int port : ports) {
     if (!WaitForPort(port)) {
       std::cerr << "nothing listens on port " << port << "; logs in " << directory << "\n";

@@ -157,6 +157,7 @@ class LiveFederation {
   std::string provider_log_dir, consumer_log_dir;
 
  private:
+  bool StartEverything();
   // Registers `global`'s CA, members, subsystems, signing certificates and servers.
   bool Register(const v1::GlobalConfiguration& global);
 
