@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf
   chromium prometheus curl
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev faketime
 )
 # Node.js for the browser test (any packaged Node.js >= 18 will do).
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

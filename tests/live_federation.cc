@@ -396,9 +396,17 @@ bool LiveFederation::RestartConsumer() {
     consumer_ss->Wait(10);
   }
   const std::string d = directory + "/";
-  consumer_ss = std::make_unique<Process>(Runfile("security_server/renkei-security-server"),
-                                          std::vector<std::string>{"--config", d + "mhlw.textproto"},
-                                          d + "mhlw-ss.log");
+  const std::string server = Runfile("security_server/renkei-security-server");
+  if (options_.consumer_clock_offset.empty()) {
+    consumer_ss = std::make_unique<Process>(
+        server, std::vector<std::string>{"--config", d + "mhlw.textproto"}, d + "mhlw-ss.log");
+  } else {
+    consumer_ss = std::make_unique<Process>(
+        "/usr/bin/faketime",
+        std::vector<std::string>{options_.consumer_clock_offset, server, "--config",
+                                 d + "mhlw.textproto"},
+        d + "mhlw-ss.log");
+  }
   return WaitForPort(consumer_local_port) && WaitForPort(consumer_peer_port);
 }
 

@@ -62,6 +62,9 @@ struct LiveFederationOptions {
   // Also run JP/MUNI/131016/ss2: a second, separately registered security server of the
   // provider that provides test-backend too (its own identity, message log and outbox).
   bool second_provider_server = false;
+  // Run the consumer's security server under Debian's faketime with this offset (e.g.
+  // "+5 minutes"), its clock that far off. Empty: the real clock.
+  std::string consumer_clock_offset;
   // The provider server's bound on a backend call (0: its default).
   int provider_max_backend_call_seconds = 0;
   // The consumer server's wait for a request message after a call opens (0: its default).

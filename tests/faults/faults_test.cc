@@ -1,0 +1,207 @@
+// Faults (issue 9): processes killed at random moments under load, the broker away for a
+// long while under load, a clock beyond the allowed skew. After each, the invariants the
+// ledger exists for: every answer a consumer received has exactly one record in the ledger,
+// and no record exists without the provider's message-log entry.
+#include <signal.h>
+
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "security_server/message_log.h"
+#include "tests/live_federation.h"
+
+namespace renkei::testing {
+namespace {
+
+LiveFederationOptions BrokerOptions() {
+  LiveFederationOptions options;
+  options.use_broker = true;
+  options.configuration_refresh_seconds = 1;
+  return options;
+}
+
+std::string Exchange(LiveFederation& federation, municipal::v1::ResidentRegistry::Stub& stub) {
+  grpc::ClientContext context;
+  LiveFederation::AddRenkeiMetadata(context, kAllowance, kRegistry, "131016-0001");
+  municipal::v1::GetResidentRequest request;
+  request.set_resident_code("131016-0001");
+  municipal::v1::GetResidentResponse response;
+  if (!stub.GetResident(&context, request, &response).ok()) return "";
+  auto trailer = context.GetServerTrailingMetadata().find("renkei-message-id");
+  return std::string(trailer->second.data(), trailer->second.size());
+}
+
+// Callers that keep exchanging until stopped, collecting the ids of the answers they got.
+class Load {
+ public:
+  Load(LiveFederation& federation, int callers) {
+    for (int i = 0; i < callers; ++i) {
+      threads_.emplace_back([this, &federation] {
+        auto stub = federation.LocalRegistry(federation.allowance_client);
+        while (!stop_) {
+          std::string id = Exchange(federation, *stub);
+          if (id.empty()) {
+            absl::SleepFor(absl::Milliseconds(20));
+            continue;
+          }
+          absl::MutexLock lock(&mu_);
+          received_.insert(id);
+        }
+      });
+    }
+  }
+  std::multiset<std::string> Stop() {
+    stop_ = true;
+    for (auto& thread : threads_) thread.join();
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  absl::Mutex mu_;
+  std::multiset<std::string> received_ ABSL_GUARDED_BY(mu_);
+};
+
+// Every record of the resident, once all are in a tree head.
+absl::StatusOr<std::multiset<std::string>> LedgerIds(LiveFederation& federation,
+                                                    const PrivateKey& key, size_t at_least) {
+  auto token = federation.SignIn("131016-0001", key);
+  if (!token.ok()) return token.status();
+  std::multiset<std::string> ids;
+  bool complete = LiveFederation::Eventually([&] {
+    ids.clear();
+    auto residents = federation.Residents();
+    v1::ListRecordsRequest request;
+    request.set_session_token(*token);
+    request.set_page_size(100);
+    int pending = 0;
+    do {
+      grpc::ClientContext context;
+      v1::ListRecordsResponse page;
+      if (!residents->ListRecords(&context, request, &page).ok()) return false;
+      for (const auto& proven : page.records()) ids.insert(proven.record().message_id());
+      pending += page.pending();
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    return ids.size() >= at_least && pending == 0;
+  }, absl::Seconds(90));
+  if (!complete) return absl::DeadlineExceededError("the ledger did not catch up");
+  return ids;
+}
+
+// The ids the provider answered, from its message log (after it stopped).
+std::set<std::string> ProviderLogIds(const std::string& directory) {
+  std::set<std::string> ids;
+  auto log = MessageLog::Open(directory, false);
+  if (!log.ok()) return ids;
+  auto entries = (*log)->Read(0, (*log)->size());
+  if (!entries.ok()) return ids;
+  for (const auto& entry : *entries) {
+    if (entry.role() == v1::MessageLogEntry::PROVIDER) ids.insert(entry.message_id());
+  }
+  return ids;
+}
+
+void CheckInvariants(LiveFederation& federation, const PrivateKey& key,
+                     const std::multiset<std::string>& received) {
+  auto recorded = LedgerIds(federation, key, std::set<std::string>(received.begin(),
+                                                                     received.end()).size());
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  for (const std::string& id : received) {
+    EXPECT_EQ(received.count(id), 1u) << "answered twice: " << id;
+    EXPECT_EQ(recorded->count(id), 1u) << "answer without exactly one record: " << id;
+  }
+  federation.provider_ss->Signal(SIGTERM);
+  federation.provider_ss->Wait(20);
+  const std::set<std::string> logged = ProviderLogIds(federation.provider_log_dir);
+  for (const std::string& id : *recorded) {
+    EXPECT_EQ(recorded->count(id), 1u) << "recorded twice: " << id;
+    EXPECT_EQ(logged.count(id), 1u) << "a record without its message-log entry: " << id;
+  }
+  std::cout << received.size() << " answers, " << recorded->size() << " records\n";
+}
+
+void Restart(std::unique_ptr<Process>& process, const std::string& config,
+             const std::string& log, int port) {
+  process->Signal(SIGKILL);
+  process->Wait(10);
+  process = std::make_unique<Process>(Runfile("security_server/renkei-security-server"),
+                                      std::vector<std::string>{"--config", config}, log);
+  ASSERT_TRUE(WaitForPort(port));
+}
+
+TEST(Faults, KillNineOfEveryProcessAtRandomMomentsLosesAndDuplicatesNothing) {
+  LiveFederation federation("faults_kill", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  PrivateKey saito = PrivateKey::GenerateP256();
+  ASSERT_TRUE(federation.EnrollResident("131016-0001", saito).ok());
+  std::mt19937 random(9);
+  const std::string d = federation.directory + "/";
+  Load load(federation, 3);
+  for (int round = 0; round < 9; ++round) {
+    absl::SleepFor(absl::Milliseconds(200 + random() % 500));
+    switch (round % 3) {
+      case 0:
+        Restart(federation.provider_ss, d + "chiyoda-0.textproto", d + "chiyoda-ss-0.log",
+                federation.provider_peer_port);
+        break;
+      case 1:
+        ASSERT_TRUE(federation.RestartConsumer());
+        break;
+      case 2:
+        federation.broker->Signal(SIGKILL);
+        federation.broker->Wait(10);
+        ASSERT_TRUE(federation.StartBroker());
+        break;
+    }
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  std::multiset<std::string> received = load.Stop();
+  ASSERT_GT(received.size(), 10u) << "too little load to mean anything";
+  CheckInvariants(federation, saito, received);
+}
+
+TEST(Faults, TheBrokerAwayUnderLoadLosesNothingAndEverythingArrivesAfter) {
+  LiveFederation federation("faults_broker_away", BrokerOptions());
+  ASSERT_TRUE(federation.Start());
+  PrivateKey saito = PrivateKey::GenerateP256();
+  ASSERT_TRUE(federation.EnrollResident("131016-0001", saito).ok());
+  Load load(federation, 2);
+  absl::SleepFor(absl::Seconds(1));
+  federation.broker->Signal(SIGKILL);
+  federation.broker->Wait(10);
+  absl::SleepFor(absl::Seconds(20));  // exchanges go on, records wait in the outbox
+  ASSERT_TRUE(federation.StartBroker());
+  absl::SleepFor(absl::Seconds(1));
+  std::multiset<std::string> received = load.Stop();
+  ASSERT_GT(received.size(), 20u);
+  CheckInvariants(federation, saito, received);
+}
+
+TEST(Faults, AClockBeyondTheSkewWindowIsRefusedAndNothingIsForwarded) {
+  LiveFederationOptions options;
+  options.consumer_clock_offset = "+5 minutes";
+  LiveFederation federation("faults_skew", options);
+  ASSERT_TRUE(federation.Start());
+  grpc::ClientContext context;
+  LiveFederation::AddRenkeiMetadata(context, kAllowance, kTestBackend, "131016-0001");
+  municipal::v1::GetResidentRequest request;
+  request.set_resident_code("131016-0001");
+  municipal::v1::GetResidentResponse response;
+  grpc::Status status = federation.LocalRegistry(federation.allowance_client)
+                            ->GetResident(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  EXPECT_NE(status.error_message().find("from this server's clock"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(federation.BackendCalls(), 0);
+}
+
+}  // namespace
+}  // namespace renkei::testing
