@@ -198,7 +198,7 @@ absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
   if (!items.ok()) return items.status();
   if (items->empty()) return absl::OkStatus();
 
-  // What cannot be shipped at all is quarantined here; the rest fills one batch per member.
+  // What cannot be shipped at all is quarantined here; the rest fills one batch.
   std::vector<MessageLog::Settlement> settled;
   Batch batch;
   for (const MessageLog::OutboxItem& item : *items) {
