@@ -292,25 +292,19 @@ absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineFro
   return records;
 }
 
-uint64_t MessageLog::QuarantineSize() const {
+uint64_t MessageLog::CountKeys(char prefix) const {
   uint64_t count = 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
-    if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
+  for (it->Seek(SequenceKey(prefix, 0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != prefix) break;
     ++count;
   }
   return count;
 }
 
-uint64_t MessageLog::OutboxSize() const {
-  uint64_t count = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid(); it->Next()) {
-    if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
-    ++count;
-  }
-  return count;
-}
+uint64_t MessageLog::QuarantineSize() const { return CountKeys(kQuarantinePrefix); }
+
+uint64_t MessageLog::OutboxSize() const { return CountKeys(kOutboxPrefix); }
 
 absl::StatusOr<std::optional<absl::Time>> MessageLog::OldestOutboxTime() const {
   auto items = ReadOutbox(1);

@@ -104,6 +104,8 @@ class MessageLog final : public ExchangeRecorder {
   static absl::StatusOr<v1::SignedLedgerReceipt> ReadReceiptFrom(rocksdb::DB& db,
                                                                  const std::string& message_id);
   static absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenReadOnly(const std::string& directory);
+  // Keys under `prefix` (a scan: for metrics and health, not hot paths).
+  uint64_t CountKeys(char prefix) const;
 
   const std::unique_ptr<rocksdb::DB> db_;
   const bool store_bodies_;

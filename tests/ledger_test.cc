@@ -453,16 +453,12 @@ TEST(Ledger, AnAnsweredMessageIdIsRefusedAfterTheWindowAndAfterARestart) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
 
   // After a restart of the provider's server: the same, and requests made before the start.
-  const std::string d = federation.directory + "/";
   federation.provider_ss->Signal(SIGKILL);
   federation.provider_ss->Wait(10);
   v1::ExchangeRequest made_before = federation.CraftRequest(federation.pki.consumer_signer,
                                                             kAllowance, payload);
   absl::SleepFor(absl::Milliseconds(20));
-  federation.provider_ss = std::make_unique<Process>(
-      Runfile("security_server/renkei-security-server"),
-      std::vector<std::string>{"--config", d + "chiyoda-0.textproto"}, d + "chiyoda-ss-0.log");
-  ASSERT_TRUE(WaitForPort(federation.provider_peer_port));
+  ASSERT_TRUE(federation.StartProvider());
   *reused.mutable_created_at() = ToTimestamp(absl::Now());
   *second.mutable_request() = *SignHeader(SignedType::kRequestHeader, reused.SerializeAsString(),
                                           federation.pki.consumer_signer);
@@ -543,16 +539,10 @@ TEST(Ledger, CrashesLoseAndDuplicateNothing) {
       }
     });
   }
-  const std::string d = federation.directory + "/";
   for (int round = 0; round < 6; ++round) {
     absl::SleepFor(absl::Milliseconds(150 + random() % 400));
     if (round % 2 == 0) {
-      federation.provider_ss->Signal(SIGKILL);
-      federation.provider_ss->Wait(10);
-      federation.provider_ss = std::make_unique<Process>(
-          Runfile("security_server/renkei-security-server"),
-          std::vector<std::string>{"--config", d + "chiyoda-0.textproto"}, d + "chiyoda-ss-0.log");
-      ASSERT_TRUE(WaitForPort(federation.provider_peer_port));
+      ASSERT_TRUE(federation.StartProvider());
     } else {
       federation.broker->Signal(SIGKILL);
       federation.broker->Wait(10);

@@ -390,6 +390,18 @@ bool LiveFederation::StartEverything() {
   return true;
 }
 
+bool LiveFederation::StartProvider() {
+  if (provider_ss) {
+    provider_ss->Signal(SIGKILL);
+    provider_ss->Wait(10);
+  }
+  const std::string d = directory + "/";
+  provider_ss = std::make_unique<Process>(
+      Runfile("security_server/renkei-security-server"),
+      std::vector<std::string>{"--config", d + "chiyoda-0.textproto"}, d + "chiyoda-ss-0.log");
+  return WaitForPort(provider_peer_port);
+}
+
 bool LiveFederation::RestartConsumer() {
   if (consumer_ss) {
     consumer_ss->Signal(SIGKILL);

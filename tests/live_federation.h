@@ -124,6 +124,9 @@ class LiveFederation {
   void StopBroker();
   // Stops the consumer's security server (SIGKILL) and starts it again from its files.
   bool RestartConsumer();
+  // Starts the provider's security server (replica 0) from its files, killing (SIGKILL) the
+  // running one first if there is one; true once it listens.
+  bool StartProvider();
 
   // Polls `probe` until it returns true or `timeout` passes (no fixed sleeps in tests).
   static bool Eventually(const std::function<bool()>& probe,

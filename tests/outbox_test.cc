@@ -54,11 +54,7 @@ void WithProviderStopped(LiveFederation& federation,
     ASSERT_TRUE(log.ok()) << log.status();
     edit(**log);
   }
-  const std::string d = federation.directory + "/";
-  federation.provider_ss = std::make_unique<Process>(
-      Runfile("security_server/renkei-security-server"),
-      std::vector<std::string>{"--config", d + "chiyoda-0.textproto"}, d + "chiyoda-ss-0.log");
-  ASSERT_TRUE(WaitForPort(federation.provider_peer_port));
+  ASSERT_TRUE(federation.StartProvider());
 }
 
 uint64_t OutboxSize(LiveFederation& federation) {

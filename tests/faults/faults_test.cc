@@ -128,29 +128,18 @@ void CheckInvariants(LiveFederation& federation, const PrivateKey& key,
   std::cout << received.size() << " answers, " << recorded->size() << " records\n";
 }
 
-void Restart(std::unique_ptr<Process>& process, const std::string& config,
-             const std::string& log, int port) {
-  process->Signal(SIGKILL);
-  process->Wait(10);
-  process = std::make_unique<Process>(Runfile("security_server/renkei-security-server"),
-                                      std::vector<std::string>{"--config", config}, log);
-  ASSERT_TRUE(WaitForPort(port));
-}
-
 TEST(Faults, KillNineOfEveryProcessAtRandomMomentsLosesAndDuplicatesNothing) {
   LiveFederation federation("faults_kill", BrokerOptions());
   ASSERT_TRUE(federation.Start());
   PrivateKey saito = PrivateKey::GenerateP256();
   ASSERT_TRUE(federation.EnrollResident("131016-0001", saito).ok());
   std::mt19937 random(9);
-  const std::string d = federation.directory + "/";
   Load load(federation, 3);
   for (int round = 0; round < 9; ++round) {
     absl::SleepFor(absl::Milliseconds(200 + random() % 500));
     switch (round % 3) {
       case 0:
-        Restart(federation.provider_ss, d + "chiyoda-0.textproto", d + "chiyoda-ss-0.log",
-                federation.provider_peer_port);
+        ASSERT_TRUE(federation.StartProvider());
         break;
       case 1:
         ASSERT_TRUE(federation.RestartConsumer());
