@@ -43,7 +43,8 @@ Creates a self-signed ECDSA P-256 CA: PREFIX.pem (certificate) and PREFIX.key (0
       {"issue-auth",
        {R"(usage: renkeictl pki issue-auth --ca PREFIX --server-id ID --out PREFIX [--days N]
 Issues the TLS authentication certificate of security server ID (INSTANCE/CLASS/CODE/SERVER),
-with the DNS name peers check at the handshake. Writes PREFIX.pem and PREFIX.key (0600).
+with a DNS name derived from its id; peers check its fingerprint against the registry at the
+handshake. Writes PREFIX.pem and PREFIX.key (0600).
   --ca         prefix of the issuing CA's .pem/.key
   --server-id  security server identifier, e.g. JP/MUNI/131016/ss1
   --out        output prefix
