@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "audit/merkle.h"
+#include "common/rocksdb_options.h"
 #include "common/storage_helpers.h"
 
 namespace renkei::audit {
@@ -34,7 +35,7 @@ MerkleLog::MerkleLog(std::unique_ptr<rocksdb::DB> db, uint64_t size)
     : db_(std::move(db)), size_(size) {}
 
 absl::StatusOr<std::unique_ptr<MerkleLog>> MerkleLog::Open(const std::string& directory) {
-  rocksdb::Options options;
+  rocksdb::Options options = StoreOptions("ledger store");
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
   absl::Status opened = FromRocks(rocksdb::DB::Open(options, directory, &raw), "open");

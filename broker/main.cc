@@ -1,4 +1,6 @@
 // renkei-broker --config FILE: the federation's central party.
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include <iostream>
 #include <string>
 
@@ -13,6 +15,9 @@
 ABSL_FLAG(std::string, config, "", "Broker configuration (protobuf text format).");
 
 int main(int argc, char** argv) {
+  // A crash leaves its stack trace in the log, for the operator and for us.
+  absl::InitializeSymbolizer(argv[0]);
+  absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions());
   absl::SetProgramUsageMessage(
       "Renkei broker: member registry and signed global configuration.\n\n"
       "usage: renkei-broker --config FILE");

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "broker/registry.h"
+#include "common/rocksdb_options.h"
 #include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
 
@@ -29,7 +30,7 @@ RegistryStore::RegistryStore(std::unique_ptr<rocksdb::DB> db, v1::GlobalConfigur
 absl::StatusOr<std::unique_ptr<RegistryStore>> RegistryStore::Open(const std::string& directory,
                                                                    const std::string& instance,
                                                                    const v1::Limits& limits) {
-  rocksdb::Options options;
+  rocksdb::Options options = StoreOptions("registry store");
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
   absl::Status opened = FromRocks(rocksdb::DB::Open(options, directory, &raw), "open");

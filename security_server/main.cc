@@ -1,4 +1,6 @@
 // renkei-security-server --config FILE: an agency's gateway to the federation.
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include <iostream>
 #include <string>
 
@@ -16,6 +18,9 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, how long calls in flight may take to finish.");
 
 int main(int argc, char** argv) {
+  // A crash leaves its stack trace in the log, for the operator and for us.
+  absl::InitializeSymbolizer(argv[0]);
+  absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions());
   absl::SetProgramUsageMessage(
       "Renkei security server: forwards signed, mutually authenticated exchanges between an "
       "agency's systems and other agencies.\n\nusage: renkei-security-server --config FILE");

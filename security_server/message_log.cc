@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
+#include "common/rocksdb_options.h"
 #include "common/status_macros.h"
 #include "common/storage_helpers.h"
 #include "rocksdb/write_batch.h"
@@ -17,6 +18,7 @@ constexpr char kOutboxPrefix = 'o';
 constexpr char kQuarantinePrefix = 'x';      // outbox sequence → QuarantinedRecord
 constexpr char kReceiptPrefix = 'r';         // message id → SignedLedgerReceipt
 constexpr char kAnsweredPrefix = 'm';        // message id answered as provider → ""
+constexpr char kProbeKey[] = "p";            // written by Recover to prove writes work
 
 std::string IdKey(char prefix, absl::string_view message_id) {
   return absl::StrCat(std::string(1, prefix), message_id);
@@ -34,38 +36,89 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
 
 }  // namespace
 
-MessageLog::MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies,
-                       uint64_t next_sequence, std::string last_hash)
-    : db_(std::move(db)),
-      store_bodies_(store_bodies),
-      next_sequence_(next_sequence),
-      last_hash_(std::move(last_hash)),
-      durable_through_(next_sequence) {}
+// A RocksDB instance that had a write fail must not write again: its write-ahead log may end
+// in a torn record (and this build of RocksDB asserts on such a writer). So the database is
+// not resumed in place, neither by RocksDB on its own nor by us; Recover reopens it.
+class NoAutomaticRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
-absl::StatusOr<std::unique_ptr<MessageLog>> MessageLog::Open(const std::string& directory,
-                                                             bool store_bodies) {
-  rocksdb::Options options;
+MessageLog::MessageLog(std::string directory, std::unique_ptr<rocksdb::DB> db, bool store_bodies)
+    : directory_(std::move(directory)), store_bodies_(store_bodies), db_(std::move(db)) {}
+
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenDatabase(
+    const std::string& directory) {
+  rocksdb::Options options = StoreOptions("message log");
   options.create_if_missing = true;
+  options.max_bgerror_resume_count = 0;
+  options.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
   rocksdb::DB* raw = nullptr;
   absl::Status status = FromRocks(rocksdb::DB::Open(options, directory, &raw), "open");
   if (!status.ok()) return status;
-  std::unique_ptr<rocksdb::DB> db(raw);
+  return std::unique_ptr<rocksdb::DB>(raw);
+}
 
-  // The chain resumes from the last entry on disk: its sequence and the hash of its bytes.
-  uint64_t next_sequence = 0;
-  std::string last_hash(32, '\0');
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+absl::StatusOr<std::unique_ptr<MessageLog>> MessageLog::Open(const std::string& directory,
+                                                             bool store_bodies) {
+  RENKEI_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenDatabase(directory));
+  RENKEI_ASSIGN_OR_RETURN(ChainTail tail, ReadChainTail(*db));
+  std::unique_ptr<MessageLog> log(new MessageLog(directory, std::move(db), store_bodies));
+  absl::MutexLock lock(&log->mu_);
+  log->next_sequence_ = tail.next_sequence;
+  log->last_hash_ = std::move(tail.last_hash);
+  return log;
+}
+
+std::shared_ptr<rocksdb::DB> MessageLog::database() const {
+  absl::MutexLock lock(&db_mu_);
+  return db_;
+}
+
+absl::StatusOr<std::shared_ptr<rocksdb::DB>> MessageLog::Database() const {
+  std::shared_ptr<rocksdb::DB> db = database();
+  if (db == nullptr) {
+    return absl::UnavailableError("message log is being reopened after a write error");
+  }
+  return db;
+}
+
+absl::Status MessageLog::Write(rocksdb::WriteBatch& batch, bool sync) {
+  absl::MutexLock write_lock(&write_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+  }
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  absl::Status written = FromRocks(db->Write(options, &batch), "write");
+  if (!written.ok()) {
+    absl::MutexLock lock(&mu_);
+    failure_ = written;
+  }
+  return written;
+}
+
+absl::Status MessageLog::WriteUnsynced(rocksdb::WriteBatch& batch) { return Write(batch, false); }
+
+absl::StatusOr<MessageLog::ChainTail> MessageLog::ReadChainTail(rocksdb::DB& db) {
+  ChainTail tail;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
   it->SeekForPrev(EntryKey(UINT64_MAX));
   if (it->Valid() && !it->key().empty() && it->key()[0] == kEntryPrefix) {
     v1::MessageLogEntry last;
     if (!last.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("message log: last entry is unreadable");
     }
-    next_sequence = last.sequence() + 1;
-    last_hash = Sha256(absl::string_view(it->value().data(), it->value().size()));
+    tail.next_sequence = last.sequence() + 1;
+    tail.last_hash = Sha256(absl::string_view(it->value().data(), it->value().size()));
   }
-  return std::unique_ptr<MessageLog>(
-      new MessageLog(std::move(db), store_bodies, next_sequence, std::move(last_hash)));
+  RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
+  return tail;
 }
 
 absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
@@ -93,23 +146,23 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
     *waiting.mutable_request() = *evidence.request;
     outbox_record = waiting.SerializeAsString();
   }
+  Outcome outcome;
   pending_.push_back({sequence, std::move(bytes), std::move(outbox_record),
-                      evidence.role == v1::MessageLogEntry::PROVIDER ? evidence.message_id : ""});
+                      evidence.role == v1::MessageLogEntry::PROVIDER ? evidence.message_id : "",
+                      &outcome});
 
   // Group commit: whoever finds no writer active becomes the writer for everything pending.
-  while (durable_through_ <= sequence && failure_.ok()) {
+  auto done_or_no_writer = [&outcome, this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return outcome.done || !writer_active_;
+  };
+  while (!outcome.done) {
     if (writer_active_) {
-      mu_.Await(absl::Condition(
-          +[](MessageLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !log->writer_active_ || !log->failure_.ok();
-          },
-          this));
+      mu_.Await(absl::Condition(&done_or_no_writer));
       continue;
     }
     writer_active_ = true;
     std::vector<PendingEntry> batch_entries;
     batch_entries.swap(pending_);
-    uint64_t through = batch_entries.back().sequence + 1;
     mu_.Unlock();
     rocksdb::WriteBatch batch;
     for (const PendingEntry& pending : batch_entries) {
@@ -121,18 +174,58 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
         batch.Put(IdKey(kAnsweredPrefix, pending.provider_message_id), "");
       }
     }
-    rocksdb::WriteOptions options;
-    options.sync = true;
-    absl::Status written = FromRocks(db_->Write(options, &batch), "write");
+    absl::Status written = Write(batch, /*sync=*/true);
     mu_.Lock();
     writer_active_ = false;
-    if (written.ok()) {
-      durable_through_ = through;
-    } else {
+    for (PendingEntry& pending : batch_entries) *pending.outcome = {true, written};
+    if (!written.ok()) {
+      // The entries queued behind this batch link to it: they fail with it.
       failure_ = written;
+      for (PendingEntry& pending : pending_) *pending.outcome = {true, written};
+      pending_.clear();
     }
   }
-  return durable_through_ > sequence ? absl::OkStatus() : failure_;
+  return outcome.status;
+}
+
+absl::Status MessageLog::Recover() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (failure_.ok() || recovering_) return failure_;
+    recovering_ = true;
+  }
+  // Reopening replays the write-ahead log up to its last whole record, and starts a new one.
+  // A batch whose write failed but reached the log whole (an fsync error) becomes part of the
+  // chain, as after a crash at that moment: its answers were withheld, and its records say
+  // they were given, never the reverse.
+  std::shared_ptr<rocksdb::DB> old;
+  {
+    absl::MutexLock lock(&db_mu_);
+    old.swap(db_);
+  }
+  while (old != nullptr && old.use_count() > 1) {  // readers finishing a scan
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  old.reset();
+  absl::StatusOr<std::unique_ptr<rocksdb::DB>> reopened = OpenDatabase(directory_);
+  absl::StatusOr<ChainTail> tail = absl::UnavailableError("not reopened");
+  if (reopened.ok()) {
+    // A synced write proves the disk takes writes again (it fails on a disk still full).
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    absl::Status probe = FromRocks((*reopened)->Put(synced, kProbeKey, ""), "write");
+    tail = probe.ok() ? ReadChainTail(**reopened) : probe;
+    absl::MutexLock lock(&db_mu_);
+    db_ = std::move(*reopened);
+  }
+  absl::MutexLock lock(&mu_);
+  recovering_ = false;
+  if (!reopened.ok()) return reopened.status();
+  if (!tail.ok()) return tail.status();
+  next_sequence_ = tail->next_sequence;
+  last_hash_ = std::move(tail->last_hash);
+  failure_ = absl::OkStatus();
+  return failure_;
 }
 
 uint64_t MessageLog::size() const {
@@ -143,7 +236,8 @@ uint64_t MessageLog::size() const {
 absl::StatusOr<std::vector<v1::MessageLogEntry>> MessageLog::Read(uint64_t first,
                                                                   size_t count) const {
   std::vector<v1::MessageLogEntry> entries;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(EntryKey(first)); it->Valid() && entries.size() < count; it->Next()) {
     if (it->key().empty() || it->key()[0] != kEntryPrefix) break;
     v1::MessageLogEntry entry;
@@ -157,7 +251,8 @@ absl::StatusOr<std::vector<v1::MessageLogEntry>> MessageLog::Read(uint64_t first
 
 absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_t max) const {
   std::vector<OutboxItem> items;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid() && items.size() < max; it->Next()) {
     if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
     OutboxItem item;
@@ -176,9 +271,10 @@ absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_
 }
 
 absl::StatusOr<bool> MessageLog::HasRecordedRequest(const std::string& message_id) const {
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
   std::string ignored;
   rocksdb::Status got =
-      db_->Get(rocksdb::ReadOptions(), IdKey(kAnsweredPrefix, message_id), &ignored);
+      db->Get(rocksdb::ReadOptions(), IdKey(kAnsweredPrefix, message_id), &ignored);
   if (got.IsNotFound()) return false;
   absl::Status status = FromRocks(got, "read");
   if (!status.ok()) return status;
@@ -198,15 +294,14 @@ absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
       batch.Put(key, item.quarantined.SerializeAsString());
     }
   }
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  return FromRocks(db_->Write(options, &batch), "outbox settle");
+  return Write(batch, /*sync=*/true);
 }
 
 absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& codes) {
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
   rocksdb::WriteBatch batch;
   size_t moved = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
     if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
     v1::QuarantinedRecord quarantined;
@@ -228,14 +323,13 @@ absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& 
   }
   RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
   if (moved == 0) return moved;
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  RENKEI_RETURN_IF_ERROR(FromRocks(db_->Write(options, &batch), "requeue"));
+  RENKEI_RETURN_IF_ERROR(Write(batch, /*sync=*/true));
   return moved;
 }
 
 absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::Receipt(const std::string& message_id) const {
-  return ReadReceiptFrom(*db_, message_id);
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+  return ReadReceiptFrom(*db, message_id);
 }
 
 absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::ReadReceiptFrom(rocksdb::DB& db,
@@ -254,7 +348,7 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenReadOnly(
     const std::string& directory) {
   rocksdb::DB* raw = nullptr;
   absl::Status opened =
-      FromRocks(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), directory, &raw), "open");
+      FromRocks(rocksdb::DB::OpenForReadOnly(StoreOptions("message log"), directory, &raw), "open");
   if (!opened.ok()) return opened;
   return std::unique_ptr<rocksdb::DB>(raw);
 }
@@ -272,7 +366,8 @@ absl::StatusOr<v1::SignedLedgerReceipt> MessageLog::ReadReceiptOf(const std::str
 }
 
 absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantine(size_t max) const {
-  return ReadQuarantineFrom(*db_, max);
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+  return ReadQuarantineFrom(*db, max);
 }
 
 absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineFrom(rocksdb::DB& db,
@@ -294,7 +389,9 @@ absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineFro
 
 uint64_t MessageLog::CountKeys(char prefix) const {
   uint64_t count = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::shared_ptr<rocksdb::DB> db = database();
+  if (db == nullptr) return 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(prefix, 0)); it->Valid(); it->Next()) {
     if (it->key().empty() || it->key()[0] != prefix) break;
     ++count;
@@ -325,7 +422,8 @@ absl::Status MessageLog::health() const {
 absl::Status MessageLog::VerifyChain() const {
   std::string previous(32, '\0');
   uint64_t expected = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(EntryKey(0)); it->Valid(); it->Next()) {
     if (it->key().empty() || it->key()[0] != kEntryPrefix) break;
     absl::string_view bytes(it->value().data(), it->value().size());

@@ -8,9 +8,10 @@
 //     it comes back.
 //
 // Appends are durable (fsync) when Record returns. Concurrent appends are group-committed:
-// one caller writes everything pending in one synced batch while the others wait. After a
-// failed write the log refuses further appends (the chain could have a gap); the server
-// then fails closed. Thread-safe.
+// one caller writes everything pending in one synced batch while the others wait. A failed
+// write (a full or failing disk) fails every append pending with it, and the log refuses
+// appends, fast, until Recover brings it back: the chain then resumes from what is on disk,
+// so an entry whose append failed is never part of it. Thread-safe.
 #ifndef RENKEI_SECURITY_SERVER_MESSAGE_LOG_H_
 #define RENKEI_SECURITY_SERVER_MESSAGE_LOG_H_
 
@@ -27,6 +28,7 @@
 #include "renkei/v1/ledger.pb.h"
 #include "renkei/v1/message_log.pb.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "security_server/exchange_recorder.h"
 
 namespace renkei {
@@ -92,13 +94,30 @@ class MessageLog final : public ExchangeRecorder {
   absl::StatusOr<std::optional<absl::Time>> OldestOutboxTime() const;
   // OK while appends work; the write error that stopped them otherwise.
   absl::Status health() const;
+  // After a write error: tries to bring the log back (the disk has space again, say). OK
+  // when appends work again. Does disk I/O: call it from a background thread.
+  absl::Status Recover();
 
-  // The database, for the operational log's own key prefix.
-  rocksdb::DB* db() const { return db_.get(); }
+  // For the operational log's own key prefix: reads from the database (null while Recover
+  // reopens it; hold the pointer for one operation only), and unsynced writes, which go
+  // through the same gate as every other write.
+  std::shared_ptr<rocksdb::DB> database() const;
+  absl::Status WriteUnsynced(rocksdb::WriteBatch& batch);
 
  private:
-  MessageLog(std::unique_ptr<rocksdb::DB> db, bool store_bodies, uint64_t next_sequence,
-             std::string last_hash);
+  MessageLog(std::string directory, std::unique_ptr<rocksdb::DB> db, bool store_bodies);
+  static absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDatabase(const std::string& directory);
+  // database(), or UNAVAILABLE while it is being reopened.
+  absl::StatusOr<std::shared_ptr<rocksdb::DB>> Database() const;
+  // Every write to the database, one at a time. After one fails, none reaches the database
+  // again: the failure stops the log until Recover reopens it.
+  absl::Status Write(rocksdb::WriteBatch& batch, bool sync) ABSL_LOCKS_EXCLUDED(mu_);
+  // Where the chain goes on: after the last entry on disk.
+  struct ChainTail {
+    uint64_t next_sequence = 0;
+    std::string last_hash = std::string(32, '\0');
+  };
+  static absl::StatusOr<ChainTail> ReadChainTail(rocksdb::DB& db);
   static absl::StatusOr<std::vector<v1::QuarantinedRecord>> ReadQuarantineFrom(rocksdb::DB& db,
                                                                                size_t max);
   static absl::StatusOr<v1::SignedLedgerReceipt> ReadReceiptFrom(rocksdb::DB& db,
@@ -107,23 +126,33 @@ class MessageLog final : public ExchangeRecorder {
   // Keys under `prefix` (a scan: for metrics and health, not hot paths).
   uint64_t CountKeys(char prefix) const;
 
-  const std::unique_ptr<rocksdb::DB> db_;
+  const std::string directory_;
   const bool store_bodies_;
+  mutable absl::Mutex db_mu_;
+  std::shared_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(db_mu_);
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // held across each write
 
   mutable absl::Mutex mu_;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_);
   std::string last_hash_ ABSL_GUARDED_BY(mu_);
+  // What became of one append, filled in by the writer of its batch.
+  struct Outcome {
+    bool done = false;
+    absl::Status status;
+  };
   // Serialized entries waiting for the next group commit.
   struct PendingEntry {
     uint64_t sequence;
     std::string entry;
     std::string access_record;        // serialized OutboxRecord; empty: none
     std::string provider_message_id;  // empty: not answered as provider
+    Outcome* outcome;                 // the caller's, which waits for it
   };
   std::vector<PendingEntry> pending_ ABSL_GUARDED_BY(mu_);
   bool writer_active_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t durable_through_ ABSL_GUARDED_BY(mu_) = 0;  // entries below this are on disk
+  // Not OK after a failed write: appends are refused until Recover.
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  bool recovering_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace renkei

@@ -1,11 +1,15 @@
 #include "security_server/message_log.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "tests/small_filesystem.h"
 
 namespace renkei {
 namespace {
@@ -189,6 +193,128 @@ TEST(MessageLog, ConcurrentAppendsAreAllDurableAndChained) {
   ASSERT_TRUE(log.ok());
   EXPECT_EQ((*log)->size(), static_cast<uint64_t>(kThreads * kPerThread));
   EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+}
+
+// What `logged` has that `expected` lacks, and the reverse, for failure messages.
+std::string Difference(const std::vector<std::string>& logged,
+                       const std::vector<std::string>& expected) {
+  std::string out;
+  for (const auto& id : logged) {
+    if (std::find(expected.begin(), expected.end(), id) == expected.end()) out += " +" + id;
+  }
+  for (const auto& id : expected) {
+    if (std::find(logged.begin(), logged.end(), id) == logged.end()) out += " -" + id;
+  }
+  return out;
+}
+
+// The ids of every entry in the log, in order.
+std::vector<std::string> LoggedIds(const MessageLog& log) {
+  std::vector<std::string> ids;
+  auto entries = log.Read(0, SIZE_MAX);
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  if (entries.ok()) {
+    for (const auto& entry : *entries) ids.push_back(entry.message_id());
+  }
+  return ids;
+}
+
+TEST(MessageLog, ADiskThatRunsFullFailsClosedAndTheLogRecoversWhenSpaceReturns) {
+  RENKEI_MOUNT_SMALL_FILESYSTEM_OR_SKIP(disk, absl::StrCat(getenv("TEST_TMPDIR"), "/full"));
+  const std::string directory = disk->path() + "/log";
+  std::vector<std::string> durable;
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 3; ++i) {
+      durable.push_back(absl::StrCat("before-", i));
+      ASSERT_TRUE(Append(**log, durable.back()).ok());
+    }
+    ASSERT_TRUE(disk->Fill().ok());
+    // The last page of the write-ahead log may still take an entry or two.
+    absl::Status failed;
+    for (int i = 0; i < 1000 && failed.ok(); ++i) {
+      std::string id = absl::StrCat("full-", i);
+      failed = Append(**log, id);
+      if (failed.ok()) durable.push_back(id);
+    }
+    ASSERT_FALSE(failed.ok()) << "the disk never ran full";
+    EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+    EXPECT_NE(failed.message().find("No space"), std::string::npos) << failed;
+    EXPECT_EQ((*log)->health(), failed);
+    EXPECT_EQ(Append(**log, "refused").code(), failed.code()) << "fails closed until recovered";
+
+    ASSERT_TRUE(disk->Free().ok());
+    absl::Status recovered = (*log)->Recover();
+    ASSERT_TRUE(recovered.ok()) << recovered;
+    EXPECT_TRUE((*log)->health().ok());
+    for (int i = 0; i < 5; ++i) {
+      durable.push_back(absl::StrCat("after-", i));
+      ASSERT_TRUE(Append(**log, durable.back()).ok());
+    }
+    EXPECT_EQ(LoggedIds(**log), durable)
+        << "exactly what was acknowledged, nothing refused:" << Difference(LoggedIds(**log), durable);
+    EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+  }
+  // After a restart too: no write that failed comes back from the write-ahead log.
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(LoggedIds(**log), durable) << Difference(LoggedIds(**log), durable);
+  EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+}
+
+TEST(MessageLog, ConcurrentAppendsWhenTheDiskRunsFullEachGetOneAnswerAndTheChainHolds) {
+  RENKEI_MOUNT_SMALL_FILESYSTEM_OR_SKIP(disk, absl::StrCat(getenv("TEST_TMPDIR"), "/full_concurrent"));
+  const std::string directory = disk->path() + "/log";
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_TRUE(Append(**log, "first").ok());
+  ASSERT_TRUE(disk->Fill().ok());
+  constexpr int kThreads = 6, kPerThread = 40;
+  absl::Mutex mu;
+  std::set<std::string> acknowledged = {"first"};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = absl::StrCat(t, "-", i);
+        if (i == kPerThread / 2 && t == 0) ASSERT_TRUE(disk->Free().ok());
+        if (i > kPerThread / 2) (*log)->Recover().IgnoreError();
+        if (Append(**log, id).ok()) {
+          absl::MutexLock lock(&mu);
+          acknowledged.insert(id);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE((*log)->Recover().ok());
+  ASSERT_TRUE(Append(**log, "last").ok());
+  acknowledged.insert("last");
+  std::vector<std::string> logged = LoggedIds(**log);
+  EXPECT_EQ(std::set<std::string>(logged.begin(), logged.end()), acknowledged);
+  EXPECT_EQ(logged.size(), acknowledged.size());
+  EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+}
+
+TEST(MessageLog, AReadOnlyDiskIsRefusedAtOpenWithItsReason) {
+  RENKEI_MOUNT_SMALL_FILESYSTEM_OR_SKIP(disk, absl::StrCat(getenv("TEST_TMPDIR"), "/read_only"));
+  const std::string directory = disk->path() + "/log";
+  {
+    auto log = MessageLog::Open(directory, false);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE(Append(**log, "m0").ok());
+  }
+  ASSERT_TRUE(disk->SetReadOnly(true).ok());
+  auto refused = MessageLog::Open(directory, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("Read-only file system"), std::string::npos)
+      << refused.status();
+  ASSERT_TRUE(disk->SetReadOnly(false).ok());
+  auto log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(LoggedIds(**log), std::vector<std::string>{"m0"});
+  ASSERT_TRUE(Append(**log, "m1").ok());
 }
 
 }  // namespace

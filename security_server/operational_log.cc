@@ -20,13 +20,15 @@ absl::Time ReceivedAt(const v1::OperationalRecord& record) {
 
 }  // namespace
 
-OperationalLog::OperationalLog(rocksdb::DB* db, absl::Duration retention)
-    : db_(db), retention_(retention) {}
+OperationalLog::OperationalLog(MessageLog& message_log, absl::Duration retention)
+    : message_log_(message_log), retention_(retention) {}
 
 void OperationalLog::Record(const v1::OperationalRecord& record) {
   std::string key = NumberedKey(kPrefix, TimeKey(ReceivedAt(record)));
   AppendBigEndian64(key, sequence_.fetch_add(1));
-  rocksdb::Status status = db_->Put(rocksdb::WriteOptions(), key, record.SerializeAsString());
+  rocksdb::WriteBatch batch;
+  batch.Put(key, record.SerializeAsString());
+  absl::Status status = message_log_.WriteUnsynced(batch);
   if (!status.ok()) Log(LogLevel::kWarning, "operational", status.ToString(), record.message_id());
 }
 
@@ -35,7 +37,9 @@ absl::StatusOr<v1::OperationalDataResponse> OperationalLog::Query(absl::Time fro
   limit = limit <= 0 ? 1000 : std::min(limit, 10000);
   v1::OperationalDataResponse response;
   const std::string end = NumberedKey(kPrefix, TimeKey(to));
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::shared_ptr<rocksdb::DB> db = message_log_.database();
+  if (db == nullptr) return absl::UnavailableError("message log is being reopened");
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(NumberedKey(kPrefix, TimeKey(from))); it->Valid(); it->Next()) {
     absl::string_view key(it->key().data(), it->key().size());
     if (key.substr(0, 1) != kPrefix || key.substr(0, 9) > end) break;
@@ -52,11 +56,9 @@ absl::StatusOr<v1::OperationalDataResponse> OperationalLog::Query(absl::Time fro
 }
 
 absl::Status OperationalLog::DeleteExpired(absl::Time now) {
-  rocksdb::WriteOptions options;
-  return FromRocksStatus(db_->DeleteRange(options, db_->DefaultColumnFamily(),
-                                          NumberedKey(kPrefix, 0),
-                                          NumberedKey(kPrefix, TimeKey(now - retention_))),
-                         "operational data cleanup");
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(NumberedKey(kPrefix, 0), NumberedKey(kPrefix, TimeKey(now - retention_)));
+  return message_log_.WriteUnsynced(batch);
 }
 
 }  // namespace renkei

@@ -18,12 +18,9 @@ v1::OperationalRecord At(absl::Time time, const std::string& id) {
 TEST(OperationalLog, QueriesByTimeRangeAndForgetsAfterRetention) {
   std::string directory = std::string(getenv("TEST_TMPDIR")) + "/operational";
   rocksdb::DestroyDB(directory, rocksdb::Options());
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, directory, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  OperationalLog log(db.get(), absl::Hours(24));
+  auto message_log = MessageLog::Open(directory, false);
+  ASSERT_TRUE(message_log.ok()) << message_log.status();
+  OperationalLog log(**message_log, absl::Hours(24));
   const absl::Time t0 = absl::FromUnixSeconds(1795000000);
   for (int i = 0; i < 10; ++i) log.Record(At(t0 + absl::Hours(i), std::to_string(i)));
   log.Record(At(t0 + absl::Hours(3), "3b"));  // same instant as "3"

@@ -75,7 +75,7 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
                                       ? settings_ref.config.operational_data_retention_hours()
                                       : 7 * 24;
   s->operational_log_ =
-      std::make_unique<OperationalLog>(s->message_log_->db(), absl::Hours(retention_hours));
+      std::make_unique<OperationalLog>(*s->message_log_, absl::Hours(retention_hours));
   s->operational_service_ = std::make_unique<OperationalService>(*s->consumer_, *s->operational_log_);
   s->local_endpoint_ = std::make_unique<LocalEndpoint>(
       *s->consumer_, settings_ref, max_payload + kEnvelopeAllowance, *s->metrics_,
@@ -225,6 +225,10 @@ void SecurityServer::HealthLoop() {
     {
       absl::MutexLock lock(&health_mu_);
       if (health_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
+    }
+    if (!message_log_->health().ok()) {  // a full or failing disk: try again every second
+      absl::Status recovered = message_log_->Recover();
+      if (recovered.ok()) Log(LogLevel::kInfo, "message log", "writable again");
     }
     UpdateHealth();
   }

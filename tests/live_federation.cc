@@ -291,7 +291,9 @@ bool LiveFederation::StartEverything() {
     provider_monitoring_port = FreePort();
     provider.set_monitoring_listen_address(Address(provider_monitoring_port));
   }
-  provider_log_dir = d + "chiyoda-message-log";
+  provider_log_dir = options_.provider_message_log_directory.empty()
+                         ? d + "chiyoda-message-log"
+                         : options_.provider_message_log_directory;
   std::vector<int> provider_local_ports = {provider_local_port};
   for (int i = 0; i < options_.provider_replicas; ++i) {
     if (i > 0) provider_local_ports.push_back(FreePort());

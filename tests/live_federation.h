@@ -69,6 +69,9 @@ struct LiveFederationOptions {
   int provider_max_backend_call_seconds = 0;
   // The consumer server's wait for a request message after a call opens (0: its default).
   int consumer_request_read_timeout_seconds = 0;
+  // Where the provider server (replica 0) keeps its message log, e.g. on a small disk the
+  // test mounted. Empty: in the federation's directory.
+  std::string provider_message_log_directory;
 };
 
 class InProcessBackend;
