@@ -1,5 +1,10 @@
 #include "security_server/replay_cache.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace renkei {
@@ -65,6 +70,26 @@ TEST(ReplayCache, AWiderWindowKeepsIdsLonger) {
   clock.Advance(absl::Seconds(90));
   EXPECT_EQ(cache.CheckAndRemember("a", kStart, absl::Seconds(120)).code(),
             absl::StatusCode::kAlreadyExists);
+}
+
+// Many threads racing on the same ids (as gRPC's callback threads do): each id is accepted
+// exactly once. Run under TSan too (`--config=tsan`).
+TEST(ReplayCache, ConcurrentCallersAcceptEachIdExactlyOnce) {
+  FakeClock clock(kStart);
+  ReplayCache cache(clock, 10000);
+  constexpr int kThreads = 6, kIds = 500;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIds; ++i) {
+        if (cache.CheckAndRemember(absl::StrCat("id-", i), kStart, kWindow).ok()) ++accepted;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), kIds);
+  EXPECT_EQ(cache.size(), static_cast<size_t>(kIds));
 }
 
 }  // namespace

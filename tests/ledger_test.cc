@@ -46,7 +46,10 @@ std::string Exchange(LiveFederation& federation, const std::string& resident,
     stub = own.get();
   }
   grpc::Status status = stub->GetResident(&context, request, &response);
-  if (!status.ok()) return "";
+  if (!status.ok()) {
+    std::cerr << "exchange failed: " << status.error_code() << " " << status.error_message() << "\n";
+    return "";
+  }
   auto trailer = context.GetServerTrailingMetadata().find("renkei-message-id");
   return std::string(trailer->second.data(), trailer->second.size());
 }

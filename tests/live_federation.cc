@@ -18,6 +18,7 @@
 #include "common/transport_security.h"
 #include "common/identifiers.h"
 #include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
 #include "renkei/v1/config.pb.h"
 #include "common/envelope.h"
 #include "tools/renkeictl/pki.h"
@@ -143,8 +144,30 @@ LiveFederation::~LiveFederation() {
   second_provider_ss.reset();
   registry.reset();
   backend_.reset();
+  ReportSanitizerFindings();
   std::error_code ignored;
   std::filesystem::remove_all(directory, ignored);
+}
+
+void LiveFederation::ReportSanitizerFindings() const {
+  // In a sanitizer build a finding aborts the server that made it; the test then sees only
+  // a closed connection. The finding itself is in that server's log, which goes with the
+  // directory: it is shown here, and fails the test.
+  static constexpr const char* kFindings[] = {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                                              "ERROR: LeakSanitizer", "runtime error:"};
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+    if (entry.path().extension() != ".log") continue;
+    auto log = ReadFile(entry.path().string());
+    if (!log.ok()) continue;
+    for (const char* finding : kFindings) {
+      size_t at = log->find(finding);
+      if (at == std::string::npos) continue;
+      ADD_FAILURE() << "sanitizer finding in " << entry.path().filename() << ":\n"
+                    << log->substr(at, 12000);
+      break;
+    }
+  }
 }
 
 bool LiveFederation::Eventually(const std::function<bool()>& probe, absl::Duration timeout) {

@@ -167,6 +167,8 @@ class LiveFederation {
 
  private:
   bool StartEverything();
+  // Fails the test with any sanitizer report in the processes' logs.
+  void ReportSanitizerFindings() const;
   // Registers `global`'s CA, members, subsystems, signing certificates and servers.
   bool Register(const v1::GlobalConfiguration& global);
 

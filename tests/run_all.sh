@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One command: install what is missing, build everything and run every test — once as built,
 # then again under AddressSanitizer + UndefinedBehaviorSanitizer (every server process the
-# tests start included; a finding aborts), then every libFuzzer target for a bounded time.
+# tests start included; a finding aborts), then the unit tests under ThreadSanitizer, then
+# every libFuzzer target for a bounded time.
 # Ends with the line "N passed, N failed", counted from the test cases in Bazel's test.xml
 # files of all three runs.
 #   bash tests/run_all.sh
-#   RENKEI_SANITIZERS=0 RENKEI_FUZZ=0 bash tests/run_all.sh   # the plain run only
+#   RENKEI_SANITIZERS=0 RENKEI_TSAN=0 RENKEI_FUZZ=0 bash tests/run_all.sh   # the plain run only
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/setup-debian.sh || exit 1
@@ -62,6 +63,12 @@ if [ "${RENKEI_SANITIZERS:-1}" != "0" ]; then
   # One test at a time: sanitized servers start slowly, and tests running side by side on 2
   # cores would race for the ports they pick.
   run "$all_tests" --config=asan --config=ubsan --local_test_jobs=1
+fi
+if [ "${RENKEI_TSAN:-1}" != "0" ]; then
+  # ThreadSanitizer over the tests of our own concurrency (TESTING.md says why not the
+  # process-level suites), after the check that TSan sees Abseil's Mutex and a real race.
+  run 'tests(//common/... + //security_server/... + //broker/... + //audit/...) except attr(tags, manual, //...) + attr(tags, tsan, //tests/...)' \
+    --config=tsan --local_test_jobs=1
 fi
 if [ "${RENKEI_FUZZ:-1}" != "0" ]; then
   # Each libFuzzer target over its committed seeds, 20 s (FUZZ_SECONDS) under ASan+UBSan.
