@@ -2,14 +2,19 @@
 // system may send, against real processes on loopback. Each case asserts the exact gRPC status
 // (UNAVAILABLE for a TLS handshake refusal) AND that nothing reached the provider's backend AND
 // that the provider's message log recorded nothing as released.
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/digest.h"
 #include "common/envelope.h"
+#include "common/files.h"
 #include "common/identifiers.h"
 #include "common/ledger_receipt.h"
 #include "common/typed_signature.h"
@@ -104,6 +109,77 @@ struct Corpus {
     request.set_resident_code("131016-0001");
     municipal::v1::GetResidentResponse response;
     return federation.LocalRegistry(client)->GetResident(&context, request, &response);
+  }
+
+  // GetResident through the consumer's local endpoint as the child-allowance client, sent by
+  // a raw HTTP/2 client (tests/raw_h2_client.py) with the usual renkei-* headers, each of
+  // `headers` replacing the one of its name (or added; "-name" removes it): any bytes, which
+  // gRPC's libraries would refuse to send. A reset stream comes back as INTERNAL
+  // "RST_STREAM <code>".
+  grpc::Status RawLocal(const std::vector<std::pair<std::string, std::string>>& headers,
+                        std::string* message_id = nullptr) {
+    const std::string d = federation.directory + "/";
+    if (!WriteFileAtomically(d + "raw-client.pem", federation.allowance_client.certificate.Pem(),
+                             0644).ok() ||
+        !WriteFileAtomically(d + "raw-client.key", federation.allowance_client.key.Pem(), 0600)
+             .ok()) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN, "could not write the client's key");
+    }
+    std::vector<std::pair<std::string, std::string>> sent = {
+        {"renkei-client", kAllowance},
+        {"renkei-service", kTestBackend},
+        {"renkei-subject", "131016-0001"},
+        {"renkei-purpose", "integration-test"}};
+    for (const auto& [name, value] : headers) {
+      const bool remove = absl::StartsWith(name, "-");
+      const std::string key = remove ? name.substr(1) : name;
+      auto same = std::find_if(sent.begin(), sent.end(),
+                               [&key](const auto& header) { return header.first == key; });
+      if (remove) {
+        if (same != sent.end()) sent.erase(same);
+      } else if (same != sent.end()) {
+        same->second = value;
+      } else {
+        sent.push_back({name, value});
+      }
+    }
+    std::vector<std::string> args = {Runfile("tests/raw_h2_client.py"),
+                                      "--address",
+                                      absl::StrCat("127.0.0.1:", federation.consumer_local_port),
+                                      "--ca",
+                                      federation.local_ca_file,
+                                      "--cert",
+                                      d + "raw-client.pem",
+                                      "--key",
+                                      d + "raw-client.key"};
+    for (const auto& [name, value] : sent) {
+      args.push_back("--header");
+      args.push_back(absl::StrCat(name, "=", absl::BytesToHexString(value)));
+    }
+    static int calls = 0;
+    const std::string output = absl::StrCat(d, "raw-client-", ++calls, ".out");
+    Process client("/usr/bin/python3", args, output);
+    client.Wait(60);
+    auto printed = ReadFile(output);
+    if (!printed.ok()) return grpc::Status(grpc::StatusCode::UNKNOWN, "no output");
+    std::string line = printed->substr(0, printed->find('\n'));
+    auto field = [&line](const std::string& name) -> std::optional<std::string> {
+      // The client prints one flat JSON object; values are numbers, strings or null.
+      size_t at = line.find("\"" + name + "\": ");
+      if (at == std::string::npos) return std::nullopt;
+      at += name.size() + 4;
+      if (line.compare(at, 4, "null") == 0) return std::nullopt;
+      if (line[at] == '"') return line.substr(at + 1, line.find('"', at + 1) - at - 1);
+      return line.substr(at, line.find_first_of(",}", at) - at);
+    };
+    if (message_id != nullptr) *message_id = field("message_id").value_or("");
+    if (auto reset = field("reset")) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "RST_STREAM " + *reset);
+    }
+    auto code = field("grpc_status");
+    if (!code) return grpc::Status(grpc::StatusCode::UNKNOWN, "no grpc-status: " + *printed);
+    return grpc::Status(static_cast<grpc::StatusCode>(std::stoi(*code)),
+                        field("grpc_message").value_or(""));
   }
 
   // What the provider's server has recorded: message-log entries (from its /metrics).
@@ -450,12 +526,47 @@ std::vector<Attack> LocalAttacks() {
   };
 }
 
+// renkei-* values only an attacker's own HTTP/2 client sends.
+std::vector<Attack> RawHttp2Attacks() {
+  auto raw = [](std::string name, std::string value) {
+    return [name, value](Corpus& c) { return c.RawLocal({{name, value}}); };
+  };
+  using namespace std::string_literals;
+  return {
+      {"RawNulInUser", Code::INVALID_ARGUMENT, raw("renkei-user", "official\0-0042"s)},
+      {"RawEscInPurpose", Code::INVALID_ARGUMENT, raw("renkei-purpose", "\x1b[2Jpurpose")},
+      {"RawCrLfInPurpose", Code::INVALID_ARGUMENT,
+       raw("renkei-purpose", "a\r\nrenkei-client: JP/GOV/MOJ/family-register")},
+      {"RawDelInUser", Code::INVALID_ARGUMENT, raw("renkei-user", "user\x7f")},
+      {"RawInvalidUtf8Subject", Code::INVALID_ARGUMENT, raw("renkei-subject", "131016-\xff0001")},
+      {"RawLatin1Purpose", Code::INVALID_ARGUMENT, raw("renkei-purpose", "caf\xe9")},
+      {"RawNulInClient", Code::INVALID_ARGUMENT,
+       raw("renkei-client", std::string(kAllowance) + "\0" + "JP/GOV/MOJ/family-register"s)},
+      {"RawNulInService", Code::INVALID_ARGUMENT,
+       raw("renkei-service", std::string(kTestBackend) + "\0"s)},
+      // HTTP/2 field names are lower case; no upper-case one is folded into a renkei-* key.
+      {"RawUpperCaseHeaderName", Code::INVALID_ARGUMENT,
+       [](Corpus& c) {
+         return c.RawLocal({{"-renkei-purpose", ""}, {"Renkei-Purpose", "integration-test"}});
+       }},
+  };
+}
+
 std::vector<Attack> All() {
   std::vector<Attack> all = PeerAttacks();
-  for (auto* more : {&MethodPathAttacks, &LocalAttacks}) {
+  for (auto* more : {&MethodPathAttacks, &LocalAttacks, &RawHttp2Attacks}) {
     for (Attack& attack : more()) all.push_back(std::move(attack));
   }
   return all;
+}
+
+// The raw client itself works: with clean values it gets its answer.
+TEST_F(AttackCorpus, TheRawHttp2ClientWithCleanValuesIsAnswered) {
+  ASSERT_NE(corpus, nullptr) << "the federation did not start";
+  std::string message_id;
+  grpc::Status status = corpus->RawLocal({{"renkei-user", "official-0042"}}, &message_id);
+  EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(message_id.size(), 32u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, AttackCorpus, ::testing::ValuesIn(All()),
