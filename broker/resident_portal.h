@@ -1,6 +1,6 @@
 // ResidentPortal: the broker's web portal for residents over HTTP: the embedded static pages
-// and a small JSON API over ResidentService (challenge, sign-in, records) plus, for anyone,
-// the public key that signs tree heads and consistency proofs between tree sizes. Proof
+// and the JSON API of PortalApi (challenge, sign-in, records; for anyone, the key that signs
+// tree heads and consistency proofs between tree sizes). Proof
 // checking happens in the browser. Pages carry a strict Content-Security-Policy; API answers
 // are never cached. Thread-safe (cpp-httplib runs handlers on its own thread pool;
 // ResidentService and AccessLedger are thread-safe).
@@ -12,10 +12,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "broker/access_ledger.h"
-#include "broker/ledger_services.h"
-#include "broker/registry_store.h"
-#include "common/certificates.h"
+#include "broker/portal_api.h"
 
 namespace httplib {
 class Server;
@@ -42,10 +39,7 @@ class ResidentPortal {
  private:
   void Routes();
 
-  ResidentService& residents_;
-  const AccessLedger& ledger_;
-  const RegistryStore& registry_;
-  const Certificate tree_head_signer_;
+  const PortalApi api_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };
