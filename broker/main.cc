@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/broker.h"
 #include "common/log.h"
+#include "common/protobuf_log.h"
 
 ABSL_FLAG(std::string, config, "", "Broker configuration (protobuf text format).");
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   // A crash leaves its stack trace in the log, for the operator and for us.
   absl::InitializeSymbolizer(argv[0]);
   absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions());
+  renkei::RouteProtobufLogs();
   absl::SetProgramUsageMessage(
       "Renkei broker: member registry and signed global configuration.\n\n"
       "usage: renkei-broker --config FILE");

@@ -10,6 +10,7 @@
 #include "common/termination.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/protobuf_log.h"
 #include "security_server/security_server.h"
 #include "security_server/settings.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   // A crash leaves its stack trace in the log, for the operator and for us.
   absl::InitializeSymbolizer(argv[0]);
   absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions());
+  renkei::RouteProtobufLogs();
   absl::SetProgramUsageMessage(
       "Renkei security server: forwards signed, mutually authenticated exchanges between an "
       "agency's systems and other agencies.\n\nusage: renkei-security-server --config FILE");
