@@ -117,7 +117,8 @@ PortalAnswer PortalApi::Handle(absl::string_view method, absl::string_view path,
         body, [this](const auto& request) { return residents_.DoListRecords(request); },
         [this](std::string records) {
           std::string names;
-          for (const v1::Member& member : registry_.Current().members()) {
+          const v1::GlobalConfiguration registry = registry_.Current();  // a copy: keep it
+          for (const v1::Member& member : registry.members()) {
             absl::StrAppend(&names, names.empty() ? "" : ",", "\"", JsonEscape(member.id()),
                             "\":\"", JsonEscape(member.name()), "\"");
           }

@@ -56,7 +56,9 @@ void ResidentPortal::Routes() {
   auto api = [this](const httplib::Request& request, httplib::Response& response) {
     // Every answer, errors included, carries the API headers.
     SetApiHeaders(response);
-    PortalAnswer answer = api_.Handle(request.method, request.path, request.params, request.body);
+    // httplib answers HEAD with the GET handler (and no body).
+    const std::string method = request.method == "HEAD" ? "GET" : request.method;
+    PortalAnswer answer = api_.Handle(method, request.path, request.params, request.body);
     response.status = answer.status;
     response.set_content(answer.body, "application/json");
   };

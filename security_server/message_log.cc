@@ -86,11 +86,15 @@ absl::StatusOr<std::shared_ptr<rocksdb::DB>> MessageLog::Database() const {
   return db;
 }
 
-absl::Status MessageLog::Write(rocksdb::WriteBatch& batch, bool sync) {
+absl::Status MessageLog::Write(rocksdb::WriteBatch& batch, bool sync,
+                               std::optional<uint64_t> generation) {
   absl::MutexLock write_lock(&write_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;
+    if (generation.has_value() && *generation != generation_) {
+      return absl::UnavailableError("message log: these entries were queued before a write failed");
+    }
   }
   RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
   rocksdb::WriteOptions options;
@@ -99,11 +103,18 @@ absl::Status MessageLog::Write(rocksdb::WriteBatch& batch, bool sync) {
   if (!written.ok()) {
     absl::MutexLock lock(&mu_);
     failure_ = written;
+    // Entries queued now link to ones that may not be on disk: they fail too, and so does any
+    // batch taken before this failure and not yet written (its generation is past).
+    ++generation_;
+    for (PendingEntry& pending : pending_) *pending.outcome = {true, written};
+    pending_.clear();
   }
   return written;
 }
 
-absl::Status MessageLog::WriteUnsynced(rocksdb::WriteBatch& batch) { return Write(batch, false); }
+absl::Status MessageLog::WriteUnsynced(rocksdb::WriteBatch& batch) {
+  return Write(batch, false, std::nullopt);
+}
 
 absl::StatusOr<MessageLog::ChainTail> MessageLog::ReadChainTail(rocksdb::DB& db) {
   ChainTail tail;
@@ -161,6 +172,7 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
       continue;
     }
     writer_active_ = true;
+    const uint64_t generation = generation_;
     std::vector<PendingEntry> batch_entries;
     batch_entries.swap(pending_);
     mu_.Unlock();
@@ -174,16 +186,10 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
         batch.Put(IdKey(kAnsweredPrefix, pending.provider_message_id), "");
       }
     }
-    absl::Status written = Write(batch, /*sync=*/true);
+    absl::Status written = Write(batch, /*sync=*/true, generation);
     mu_.Lock();
     writer_active_ = false;
     for (PendingEntry& pending : batch_entries) *pending.outcome = {true, written};
-    if (!written.ok()) {
-      // The entries queued behind this batch link to it: they fail with it.
-      failure_ = written;
-      for (PendingEntry& pending : pending_) *pending.outcome = {true, written};
-      pending_.clear();
-    }
   }
   return outcome.status;
 }
@@ -294,7 +300,7 @@ absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
       batch.Put(key, item.quarantined.SerializeAsString());
     }
   }
-  return Write(batch, /*sync=*/true);
+  return Write(batch, /*sync=*/true, std::nullopt);
 }
 
 absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& codes) {
@@ -323,7 +329,7 @@ absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& 
   }
   RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
   if (moved == 0) return moved;
-  RENKEI_RETURN_IF_ERROR(Write(batch, /*sync=*/true));
+  RENKEI_RETURN_IF_ERROR(Write(batch, /*sync=*/true, std::nullopt));
   return moved;
 }
 

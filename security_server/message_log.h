@@ -110,8 +110,10 @@ class MessageLog final : public ExchangeRecorder {
   // database(), or UNAVAILABLE while it is being reopened.
   absl::StatusOr<std::shared_ptr<rocksdb::DB>> Database() const;
   // Every write to the database, one at a time. After one fails, none reaches the database
-  // again: the failure stops the log until Recover reopens it.
-  absl::Status Write(rocksdb::WriteBatch& batch, bool sync) ABSL_LOCKS_EXCLUDED(mu_);
+  // again: the failure stops the log until Recover reopens it. A batch of chain entries
+  // names the `generation` it was taken in, and is refused if a write failed since.
+  absl::Status Write(rocksdb::WriteBatch& batch, bool sync, std::optional<uint64_t> generation)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Where the chain goes on: after the last entry on disk.
   struct ChainTail {
     uint64_t next_sequence = 0;
@@ -152,6 +154,8 @@ class MessageLog final : public ExchangeRecorder {
   bool writer_active_ ABSL_GUARDED_BY(mu_) = false;
   // Not OK after a failed write: appends are refused until Recover.
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  // Counts write failures: chain entries taken before one are never written after it.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool recovering_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -280,6 +280,9 @@ TEST(MessageLog, ConcurrentAppendsWhenTheDiskRunsFullEachGetOneAnswerAndTheChain
         std::string id = absl::StrCat(t, "-", i);
         if (i == kPerThread / 2 && t == 0) ASSERT_TRUE(disk->Free().ok());
         if (i > kPerThread / 2) (*log)->Recover().IgnoreError();
+        rocksdb::WriteBatch operational;  // as the operational log writes, between appends
+        operational.Put(absl::StrCat("q", id), "record");
+        (*log)->WriteUnsynced(operational).IgnoreError();
         if (Append(**log, id).ok()) {
           absl::MutexLock lock(&mu);
           acknowledged.insert(id);

@@ -153,8 +153,8 @@ void LiveFederation::ReportSanitizerFindings() const {
   // In a sanitizer build a finding aborts the server that made it; the test then sees only
   // a closed connection. The finding itself is in that server's log, which goes with the
   // directory: it is shown here, and fails the test.
-  static constexpr const char* kFindings[] = {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
-                                              "ERROR: LeakSanitizer", "runtime error:"};
+  static constexpr const char* kFindings[] = {"ThreadSanitizer", "AddressSanitizer",
+                                              "LeakSanitizer", "runtime error:"};
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
     if (entry.path().extension() != ".log") continue;

@@ -1,6 +1,6 @@
 // tsan_canary MODE: two threads share a counter, synchronised as MODE says. Run by
 // tsan_setup_test under ThreadSanitizer, which must report a race for "unguarded" and
-// nothing for the others, or its reports mean nothing.
+// "two-mutexes" and nothing for the others, or its reports mean nothing.
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -12,6 +12,7 @@ namespace {
 constexpr int kRounds = 20000;
 
 absl::Mutex mu;
+absl::Mutex other_mu;
 absl::CondVar turn_changed;
 int counter = 0;
 int turn = 0;  // for the modes that alternate the two threads
@@ -23,6 +24,20 @@ void Increment(const char* mode, int me) {
     } else if (strcmp(mode, "mutex") == 0) {
       absl::MutexLock lock(&mu);
       ++counter;
+    } else if (strcmp(mode, "two-mutexes") == 0) {
+      // Each thread locks a mutex of its own: no ordering between them, a race.
+      absl::MutexLock lock(me == 0 ? &mu : &other_mu);
+      ++counter;
+    } else if (strcmp(mode, "trylock") == 0) {
+      while (!mu.TryLock()) {
+      }
+      ++counter;
+      mu.Unlock();
+    } else if (strcmp(mode, "lockwhen") == 0) {
+      mu.LockWhen(absl::Condition(+[](int* me_ptr) { return turn == *me_ptr; }, &me));
+      ++counter;
+      turn = 1 - me;
+      mu.Unlock();
     } else if (strcmp(mode, "reader-writer") == 0) {
       if (i % 2 == 0) {
         absl::ReaderMutexLock lock(&mu);
@@ -50,7 +65,8 @@ void Increment(const char* mode, int me) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::cerr << "usage: tsan_canary unguarded|mutex|reader-writer|await|condvar\n";
+    std::cerr << "usage: tsan_canary unguarded|two-mutexes|mutex|trylock|lockwhen|"
+                 "reader-writer|await|condvar\n";
     return 2;
   }
   std::thread first(Increment, argv[1], 0);

@@ -39,7 +39,8 @@ Function Real(const char* mangled) {
 
 #define REAL(type, mangled) static const auto real = Real<type>(mangled)
 
-// Await and CondVar::Wait release the mutex and take it again before they return.
+// Await and CondVar::Wait release the mutex and take it again before they return. (Both are
+// modelled for a mutex held exclusively; we never wait while holding it as a reader.)
 void BeforeRelease(Mutex* mu) { __tsan_mutex_pre_unlock(mu, 0); }
 void AfterReacquire(Mutex* mu) {
   __tsan_mutex_post_unlock(mu, 0);
@@ -101,6 +102,27 @@ bool Mutex::ReaderTryLock() {
   bool locked = real(this);
   __tsan_mutex_post_lock(this, flags | (locked ? 0 : __tsan_mutex_try_lock_failed), 0);
   return locked;
+}
+
+void Mutex::ReaderLockWhen(const Condition& cond) {
+  REAL(void (*)(Mutex*, const Condition&),
+       "_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE");
+  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
+  real(this, cond);
+  __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+}
+
+bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
+  return ReaderLockWhenWithDeadline(cond, Now() + timeout);
+}
+
+bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
+  REAL(bool (*)(Mutex*, const Condition&, Time),
+       "_ZN4absl7debian35Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
+  bool met = real(this, cond, deadline);
+  __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+  return met;
 }
 
 void Mutex::LockWhen(const Condition& cond) {
