@@ -538,7 +538,7 @@ std::vector<Attack> RawHttp2Attacks() {
       {"RawCrLfInPurpose", Code::INVALID_ARGUMENT,
        raw("renkei-purpose", "a\r\nrenkei-client: JP/GOV/MOJ/family-register")},
       {"RawDelInUser", Code::INVALID_ARGUMENT, raw("renkei-user", "user\x7f")},
-      {"RawInvalidUtf8Subject", Code::INVALID_ARGUMENT, raw("renkei-subject", "131016-\xff0001")},
+      {"RawInvalidUtf8Subject", Code::INVALID_ARGUMENT, raw("renkei-subject", "131016-\xff" "0001")},
       {"RawLatin1Purpose", Code::INVALID_ARGUMENT, raw("renkei-purpose", "caf\xe9")},
       {"RawNulInClient", Code::INVALID_ARGUMENT,
        raw("renkei-client", std::string(kAllowance) + "\0" + "JP/GOV/MOJ/family-register"s)},
