@@ -1,19 +1,29 @@
 // renkei-bench: end-to-end exchange throughput and latency through two security servers,
 // against a baseline measured in the same run: the same calls straight to the provider's
-// backend (what an unprotected direct call costs). Prints both and their ratio.
+// backend (what an unprotected direct call costs). Prints both, their ratios, the latency
+// the platform adds at each percentile, and the CPU time the security servers spent.
 //
-//   renkei-bench --security_server 127.0.0.1:7200 --direct 127.0.0.1:7101 \
-//                --seconds 10 --concurrency 16
-// The demo federation (bash deploy/demo.sh --keep-running) provides both endpoints.
+//   renkei-bench --seconds 10 --concurrency 16            # closed loop: 16 callers
+//   renkei-bench --seconds 10 --concurrency 64 --rate 1000  # open loop: 1000 calls/s
+// In the open loop, latency counts from each call's intended send time, so that a queue
+// building up is not hidden. The demo federation (bash deploy/demo.sh --keep-running)
+// provides both endpoints.
+#include <dirent.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -28,12 +38,46 @@ ABSL_FLAG(std::string, service, "JP/MUNI/131016/resident-registry", "Provider su
 ABSL_FLAG(std::string, resident, "131016-0001", "Resident code asked for.");
 ABSL_FLAG(int, seconds, 10, "Duration of each measurement.");
 ABSL_FLAG(int, concurrency, 16, "Concurrent callers (threads, one shared channel).");
+ABSL_FLAG(double, rate, 0,
+          "Open loop: calls per second, sent on schedule by up to --concurrency callers, latency "
+          "from the intended send time. 0: closed loop (each caller calls again at once).");
+ABSL_FLAG(std::string, server_process, "renkei-security",
+          "Name (/proc/PID/comm) of the security server processes whose CPU time is reported.");
 
 namespace {
+
+// User + system CPU seconds of every process named `name` (/proc/PID/comm).
+double CpuSecondsOf(const std::string& name) {
+  double total = 0;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return 0;
+  while (dirent* entry = readdir(proc)) {
+    const std::string pid = entry->d_name;
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
+    std::ifstream comm("/proc/" + pid + "/comm");
+    std::string command;
+    if (!std::getline(comm, command) || command != name) continue;
+    std::ifstream stat("/proc/" + pid + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    total += (utime + stime) / sysconf(_SC_CLK_TCK);
+  }
+  closedir(proc);
+  return total;
+}
 
 struct Result {
   uint64_t ok = 0, failed = 0;
   double seconds = 0;
+  double server_cpu_seconds = 0;
   std::vector<double> latencies_ms;
   double Rate() const { return ok / seconds; }
   double Percentile(double p) const {
@@ -50,12 +94,21 @@ Result Measure(const std::string& address, bool through_renkei) {
   absl::Mutex mu;
   Result result;
   std::vector<std::thread> workers;
+  const double rate = absl::GetFlag(FLAGS_rate);
+  std::atomic<uint64_t> next_call{0};
+  const double cpu_before = CpuSecondsOf(absl::GetFlag(FLAGS_server_process));
   const absl::Time start = absl::Now();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       std::vector<double> latencies;
       uint64_t ok = 0, failed = 0;
       while (absl::Now() < end) {
+        absl::Time intended = absl::Now();
+        if (rate > 0) {
+          intended = start + absl::Seconds(static_cast<double>(next_call++) / rate);
+          if (intended >= end) break;
+          absl::SleepFor(intended - absl::Now());
+        }
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
         if (through_renkei) {
@@ -67,11 +120,10 @@ Result Measure(const std::string& address, bool through_renkei) {
         renkei::municipal::v1::GetResidentRequest request;
         request.set_resident_code(absl::GetFlag(FLAGS_resident));
         renkei::municipal::v1::GetResidentResponse response;
-        absl::Time begin = absl::Now();
         grpc::Status status = stub->GetResident(&context, request, &response);
         if (status.ok()) {
           ++ok;
-          latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - begin));
+          latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - intended));
         } else {
           ++failed;
         }
@@ -84,14 +136,20 @@ Result Measure(const std::string& address, bool through_renkei) {
   }
   for (auto& worker : workers) worker.join();
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  result.server_cpu_seconds = CpuSecondsOf(absl::GetFlag(FLAGS_server_process)) - cpu_before;
   std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
   return result;
 }
 
+constexpr double kPercentiles[] = {0.5, 0.9, 0.99, 0.999};
+
 void Print(const char* name, const Result& r) {
-  std::cout << absl::StrFormat("%-32s %9.0f calls/s   p50 %7.2f ms   p99 %7.2f ms   failed %llu\n",
-                               name, r.Rate(), r.Percentile(0.5), r.Percentile(0.99),
+  std::cout << absl::StrFormat("%-30s %8.0f calls/s  failed %llu  latency ms:", name, r.Rate(),
                                static_cast<unsigned long long>(r.failed));
+  for (double p : kPercentiles) {
+    std::cout << absl::StrFormat("  p%g %.2f", p * 100, r.Percentile(p));
+  }
+  std::cout << "\n";
 }
 
 }  // namespace
@@ -100,15 +158,31 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "renkei-bench: exchange throughput and latency through two security servers, with a "
       "direct-call baseline measured in the same run.");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "renkei-bench");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
-  std::cout << "concurrency " << absl::GetFlag(FLAGS_concurrency) << ", "
-            << absl::GetFlag(FLAGS_seconds) << " s per measurement\n";
+  const double rate = absl::GetFlag(FLAGS_rate);
+  std::cout << absl::StrFormat("%s, %d callers, %d s per measurement\n",
+                               rate > 0 ? absl::StrFormat("open loop at %.0f calls/s", rate)
+                                        : std::string("closed loop"),
+                               absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_seconds));
   Result direct = Measure(absl::GetFlag(FLAGS_direct), false);
   Print("baseline: direct to the backend", direct);
   Result renkei = Measure(absl::GetFlag(FLAGS_security_server), true);
   Print("through two security servers", renkei);
-  std::cout << absl::StrFormat("ratio (renkei / direct): throughput %.3f, p50 latency %.1fx\n",
-                               renkei.Rate() / std::max(direct.Rate(), 1e-9),
-                               renkei.Percentile(0.5) / std::max(direct.Percentile(0.5), 1e-9));
+  std::cout << absl::StrFormat("ratio (renkei / direct): throughput %.3f\n",
+                               renkei.Rate() / std::max(direct.Rate(), 1e-9));
+  std::cout << "added latency ms:";
+  for (double p : kPercentiles) {
+    std::cout << absl::StrFormat("  p%g %.2f", p * 100, renkei.Percentile(p) - direct.Percentile(p));
+  }
+  std::cout << "\n";
+  std::cout << absl::StrFormat(
+      "security servers (%s): %.2f CPU-s per 1000 exchanges\n",
+      absl::GetFlag(FLAGS_server_process),
+      renkei.ok > 0 ? renkei.server_cpu_seconds * 1000.0 / renkei.ok : 0.0);
   return renkei.ok > 0 && direct.ok > 0 ? 0 : 1;
 }
