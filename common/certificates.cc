@@ -82,6 +82,25 @@ absl::StatusOr<Certificate> Certificate::FromPem(absl::string_view pem) {
   return Certificate(std::move(x509), std::move(der_bytes));
 }
 
+std::string FingerprintOfPemCertificate(absl::string_view pem) {
+  auto bio = MemoryBio(pem);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long length = 0;
+  std::string fingerprint;
+  if (PEM_read_bio(bio.get(), &name, &header, &data, &length) == 1 &&
+      absl::string_view(name) == "CERTIFICATE" && length > 0) {
+    fingerprint = ToHex(Sha256(absl::string_view(reinterpret_cast<char*>(data),
+                                                 static_cast<size_t>(length))));
+  }
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  ERR_clear_error();
+  return fingerprint;
+}
+
 absl::StatusOr<Certificate> Certificate::FromPemFile(const std::string& path) {
   auto pem = ReadFile(path);
   if (!pem.ok()) return pem.status();

@@ -40,6 +40,12 @@ class Certificate {
   std::string fingerprint_;
 };
 
+// The fingerprint (as Certificate::fingerprint) of the first PEM "CERTIFICATE" block, from
+// its bytes alone, without parsing the certificate (a hundred times faster). For PEM that a
+// trusted party encoded from a certificate it parsed: the TLS peer certificate gRPC hands
+// over after a handshake that checked it. "" when there is no such block.
+std::string FingerprintOfPemCertificate(absl::string_view pem);
+
 // An ECDSA P-256 public key on its own (a resident's key, enrolled without a certificate).
 class PublicKey {
  public:

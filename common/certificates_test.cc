@@ -57,6 +57,23 @@ TEST(Certificates, PemAndDerRoundTripKeepTheFingerprint) {
   EXPECT_EQ(ca.certificate.fingerprint().size(), 64u);
 }
 
+TEST(Certificates, FingerprintOfPemIsTheCertificatesFingerprint) {
+  Issued ca = MakeCa("CA");
+  Issued leaf = IssueSigning(ca);
+  for (const Issued* issued : {&ca, &leaf}) {
+    const std::string pem = issued->certificate.Pem();
+    EXPECT_EQ(FingerprintOfPemCertificate(pem), issued->certificate.fingerprint());
+    // Only the first block counts, as when parsing.
+    EXPECT_EQ(FingerprintOfPemCertificate(pem + ca.certificate.Pem()),
+              issued->certificate.fingerprint());
+  }
+  EXPECT_EQ(FingerprintOfPemCertificate(""), "");
+  EXPECT_EQ(FingerprintOfPemCertificate("nonsense"), "");
+  EXPECT_EQ(FingerprintOfPemCertificate(leaf.key.Pem()), "") << "a key is not a certificate";
+  EXPECT_EQ(FingerprintOfPemCertificate("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"),
+            "");
+}
+
 TEST(Certificates, RejectsGarbage) {
   EXPECT_FALSE(Certificate::FromPem("-----BEGIN CERTIFICATE-----\nAAAA\n").ok());
   EXPECT_FALSE(Certificate::FromDer("\x30\x03\x02\x01\x01").ok());
