@@ -210,6 +210,10 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libabsl_cord.so\n"
          "called_from_lib:libabsl_cord_internal.so\n"
          "called_from_lib:libabsl_synchronization.so\n"
+         // Abseil's deadlock detector: its graph is guarded by Abseil's internal spinlock.
+         "called_from_lib:libabsl_graphcycles_internal.so\n"
+         "called_from_lib:libabsl_malloc_internal.so\n"
+         "called_from_lib:libabsl_base.so\n"
          "called_from_lib:libabsl_raw_hash_set.so\n"
          "called_from_lib:libprotobuf.so\n"
          "called_from_lib:librocksdb.so\n"
