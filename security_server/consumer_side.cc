@@ -139,6 +139,8 @@ absl::StatusOr<PreparedExchange> ConsumerSide::Prepare(LocalCall call) const {
   const Federation& federation = *prepared.federation;
   absl::Time now = clock_.Now();
   RENKEI_RETURN_IF_ERROR(CheckNotExpired(federation, now));
+  // The answer could not be recorded now: do not make the provider record an exchange.
+  RENKEI_RETURN_IF_ERROR(recorder_.Admit());
 
   RENKEI_ASSIGN_OR_RETURN(std::string client_text, ExactlyOne(call, kClientKey));
   auto client = ParseSubsystemId(client_text);
@@ -214,9 +216,9 @@ absl::StatusOr<PreparedExchange> ConsumerSide::Prepare(LocalCall call) const {
   return prepared;
 }
 
-absl::StatusOr<ProviderAnswer> ConsumerSide::Complete(const PreparedExchange& prepared,
-                                                      const std::string& server_certificate_sha256,
-                                                      v1::ExchangeResponse response) const {
+absl::StatusOr<v1::ResponseHeader> ConsumerSide::CheckAnswer(
+    const PreparedExchange& prepared, const std::string& server_certificate_sha256,
+    const v1::ExchangeResponse& response) const {
   const Federation& federation = *prepared.federation;
   const std::string& provider = prepared.provider.id_text;
   if (!ConstantTimeEquals(server_certificate_sha256,
@@ -245,26 +247,43 @@ absl::StatusOr<ProviderAnswer> ConsumerSide::Complete(const PreparedExchange& pr
   if (!ConstantTimeEquals(header.payload_sha256(), Sha256(response.payload()))) {
     return absl::UnauthenticatedError("response payload does not match its signed digest");
   }
-  ExchangeEvidence evidence;
-  evidence.role = v1::MessageLogEntry::CONSUMER;
-  evidence.message_id = header.message_id();
-  evidence.request = &prepared.request.request();
-  evidence.response = &signed_response;
-  evidence.request_payload = prepared.request.payload();
-  evidence.response_payload = response.payload();
-  absl::Status recorded = recorder_.Record(evidence);
-  if (!recorded.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("message log could not record the exchange: ", recorded.message()));
+  return header;
+}
+
+void ConsumerSide::Complete(const PreparedExchange& prepared,
+                            const std::string& server_certificate_sha256,
+                            v1::ExchangeResponse response, CompleteDone done) const {
+  absl::StatusOr<v1::ResponseHeader> header =
+      CheckAnswer(prepared, server_certificate_sha256, response);
+  if (!header.ok()) {
+    std::move(done)(header.status());
+    return;
   }
   ProviderAnswer answer;
   // A code outside the canonical range is passed on as UNKNOWN rather than trusted.
-  int code = header.status_code();
+  int code = header->status_code();
   answer.status = absl::Status(
       code >= 0 && code <= 16 ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown,
-      header.status_message());
+      header->status_message());
   answer.payload = std::move(*response.mutable_payload());
-  return answer;
+  // On the heap: the evidence points into it, and the completion takes it along.
+  auto delivered = std::make_unique<ProviderAnswer>(std::move(answer));
+  ExchangeEvidence evidence;
+  evidence.role = v1::MessageLogEntry::CONSUMER;
+  evidence.message_id = header->message_id();
+  evidence.request = &prepared.request.request();
+  evidence.response = &response.response();
+  evidence.request_payload = prepared.request.payload();
+  evidence.response_payload = delivered->payload;
+  recorder_.Record(evidence, [delivered = std::move(delivered), done = std::move(done)](
+                                 absl::Status recorded) mutable {
+    if (!recorded.ok()) {
+      std::move(done)(absl::UnavailableError(
+          absl::StrCat("message log could not record the exchange: ", recorded.message())));
+      return;
+    }
+    std::move(done)(std::move(*delivered));
+  });
 }
 
 }  // namespace renkei

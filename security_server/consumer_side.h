@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "renkei/v1/envelope.pb.h"
@@ -79,10 +80,11 @@ class ConsumerSide {
   // Verifies the provider security server's answer: its TLS certificate
   // (`server_certificate_sha256`) is the one registered for it, the response header is signed
   // by the provider member and bound to our request and to the payload. UNAUTHENTICATED
-  // otherwise; UNAVAILABLE when the evidence cannot be recorded.
-  absl::StatusOr<ProviderAnswer> Complete(const PreparedExchange& prepared,
-                                          const std::string& server_certificate_sha256,
-                                          v1::ExchangeResponse response) const;
+  // otherwise; UNAVAILABLE when the evidence cannot be recorded. `done` gets the answer
+  // once its evidence is durable (on the recorder's thread), or the refusal.
+  using CompleteDone = absl::AnyInvocable<void(absl::StatusOr<ProviderAnswer>) &&>;
+  void Complete(const PreparedExchange& prepared, const std::string& server_certificate_sha256,
+                v1::ExchangeResponse response, CompleteDone done) const;
 
   // Service metadata. Every local caller must be authenticated: by a registered client
   // certificate, or in plaintext mode from loopback.
@@ -98,6 +100,10 @@ class ConsumerSide {
                                                    const std::string& service) const;
 
  private:
+  // The checks of Complete: the verified response header.
+  absl::StatusOr<v1::ResponseHeader> CheckAnswer(const PreparedExchange& prepared,
+                                                 const std::string& server_certificate_sha256,
+                                                 const v1::ExchangeResponse& response) const;
   absl::Status AuthorizeCaller(const LocalCaller& caller, const std::string& client) const;
   absl::Status AuthenticateCaller(const LocalCaller& caller) const;
 

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -26,16 +27,27 @@ struct ExchangeEvidence {
   const v1::AccessRecord* access_record = nullptr;
 };
 
-// Implementations are thread-safe. Record returns only once the evidence is durable; an
-// error means it is not, and the exchange must fail.
+// Runs once the evidence is durable (OK), or cannot be made so (the exchange must fail).
+using RecordDone = absl::AnyInvocable<void(absl::Status) &&>;
+
+// Implementations are thread-safe.
 class ExchangeRecorder {
  public:
   virtual ~ExchangeRecorder() = default;
-  virtual absl::Status Record(const ExchangeEvidence& evidence) = 0;
+  // Copies what it needs from `evidence` before returning, and never blocks on I/O: `done`
+  // runs exactly once, later on the recorder's own thread, or at once (before Record
+  // returns) when the evidence is refused without a write (a full queue, a failed disk).
+  virtual void Record(const ExchangeEvidence& evidence, RecordDone done) = 0;
+  // OK while new exchanges may start: UNAVAILABLE when their evidence could not be recorded
+  // now (a failed disk, a queue past its high-water mark). Asked before any work is done.
+  virtual absl::Status Admit() const = 0;
   // True when a request with `message_id` was answered as provider (its evidence recorded
   // with role PROVIDER), however long ago.
   virtual absl::StatusOr<bool> HasRecordedRequest(const std::string& message_id) const = 0;
 };
+
+// Records and waits for the outcome: for tools and tests, never for a reactor thread.
+absl::Status RecordAndWait(ExchangeRecorder& recorder, const ExchangeEvidence& evidence);
 
 }  // namespace renkei
 

@@ -31,21 +31,44 @@ class FixedConfiguration final : public ConfigurationSource {
 
 class MemoryRecorder final : public ExchangeRecorder {
  public:
-  absl::Status Record(const ExchangeEvidence& evidence) override {
-    if (!fail_with.ok()) return fail_with;
+  void Record(const ExchangeEvidence& evidence, RecordDone done) override {
+    if (!fail_with.ok()) return std::move(done)(fail_with);
     message_ids.push_back(evidence.message_id);
     if (evidence.access_record) access_records.push_back(*evidence.access_record);
     if (evidence.role == v1::MessageLogEntry::PROVIDER) answered.insert(evidence.message_id);
-    return absl::OkStatus();
+    std::move(done)(absl::OkStatus());
   }
+  absl::Status Admit() const override { return admit; }
   absl::StatusOr<bool> HasRecordedRequest(const std::string& message_id) const override {
     return answered.count(message_id) > 0;
   }
   std::set<std::string> answered;
   absl::Status fail_with;
+  absl::Status admit;
   std::vector<std::string> message_ids;
   std::vector<v1::AccessRecord> access_records;
 };
+
+// The asynchronous sides, waited on (MemoryRecorder completes at once).
+absl::StatusOr<v1::ExchangeResponse> AnswerNow(const ProviderSide& provider,
+                                               const VerifiedRequest& verified,
+                                               const v1::ExchangeRequest& request,
+                                               const absl::Status& status, std::string payload) {
+  absl::StatusOr<v1::ExchangeResponse> result = absl::InternalError("Answer did not complete");
+  provider.Answer(verified, request, status, std::move(payload),
+                  [&](absl::StatusOr<v1::ExchangeResponse> answer) { result = std::move(answer); });
+  return result;
+}
+
+absl::StatusOr<ProviderAnswer> CompleteNow(const ConsumerSide& consumer,
+                                           const PreparedExchange& prepared,
+                                           const std::string& server_certificate_sha256,
+                                           v1::ExchangeResponse response) {
+  absl::StatusOr<ProviderAnswer> result = absl::InternalError("Complete did not complete");
+  consumer.Complete(prepared, server_certificate_sha256, std::move(response),
+                    [&](absl::StatusOr<ProviderAnswer> answer) { result = std::move(answer); });
+  return result;
+}
 
 class ExchangeTest : public ::testing::Test {
  protected:
@@ -120,9 +143,9 @@ TEST_F(ExchangeTest, RoundTripCarriesTheAnswerAndRecordsBothSides) {
   EXPECT_EQ(verified->backend_address, "127.0.0.1:1");
   EXPECT_EQ(verified->header.message_id(), prepared->header.message_id());
 
-  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  auto response = AnswerNow(*provider_, *verified, prepared->request, absl::OkStatus(), "answer");
   ASSERT_TRUE(response.ok()) << response.status();
-  auto answer = consumer_->Complete(*prepared, ProviderFingerprint(), *response);
+  auto answer = CompleteNow(*consumer_, *prepared, ProviderFingerprint(), *response);
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_TRUE(answer->status.ok());
   EXPECT_EQ(answer->payload, "answer");
@@ -153,11 +176,11 @@ TEST_F(ExchangeTest, ProviderErrorStatusIsSignedAndRelayedWithoutPayload) {
   ASSERT_TRUE(prepared.ok());
   auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
   ASSERT_TRUE(verified.ok());
-  auto response = provider_->Answer(*verified, prepared->request,
+  auto response = AnswerNow(*provider_, *verified, prepared->request,
                                     absl::NotFoundError("no such resident"), "ignored");
   ASSERT_TRUE(response.ok());
   EXPECT_TRUE(response->payload().empty());
-  auto answer = consumer_->Complete(*prepared, ProviderFingerprint(), *response);
+  auto answer = CompleteNow(*consumer_, *prepared, ProviderFingerprint(), *response);
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ(answer->status, absl::NotFoundError("no such resident"));
 }
@@ -168,7 +191,7 @@ TEST_F(ExchangeTest, NoAnswerIsReleasedWhenTheProviderCannotRecord) {
   ASSERT_TRUE(prepared.ok());
   auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
   ASSERT_TRUE(verified.ok());
-  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  auto response = AnswerNow(*provider_, *verified, prepared->request, absl::OkStatus(), "answer");
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(response.status().message()), HasSubstr("answer withheld"));
 }
@@ -178,9 +201,21 @@ TEST_F(ExchangeTest, ConsumerRefusesWhenItCannotRecord) {
   auto prepared = consumer_->Prepare(Call());
   ASSERT_TRUE(prepared.ok());
   auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
-  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
-  EXPECT_EQ(consumer_->Complete(*prepared, ProviderFingerprint(), *response).status().code(),
+  auto response = AnswerNow(*provider_, *verified, prepared->request, absl::OkStatus(), "answer");
+  EXPECT_EQ(CompleteNow(*consumer_, *prepared, ProviderFingerprint(), *response).status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ExchangeTest, NeitherSideStartsAnExchangeItCouldNotRecordNow) {
+  auto prepared = consumer_->Prepare(Call());
+  ASSERT_TRUE(prepared.ok());
+  provider_log_.admit = absl::UnavailableError("message log: 4096 writes wait for the disk");
+  auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
+  EXPECT_EQ(verified.status(), provider_log_.admit) << "refused before the backend is called";
+  consumer_log_.admit = absl::UnavailableError("message log: No space left on device");
+  EXPECT_EQ(consumer_->Prepare(Call()).status(), consumer_log_.admit)
+      << "refused before the provider records anything";
+  EXPECT_TRUE(provider_log_.message_ids.empty());
 }
 
 TEST_F(ExchangeTest, ExpiredConfigurationFailsClosedOnBothSides) {
@@ -201,25 +236,25 @@ TEST_F(ExchangeTest, TamperedOrMisboundResponsesAreRejected) {
   ASSERT_TRUE(prepared.ok() && other.ok());
   auto verified = provider_->Verify(ConsumerFingerprint(), prepared->request);
   ASSERT_TRUE(verified.ok());
-  auto response = provider_->Answer(*verified, prepared->request, absl::OkStatus(), "answer");
+  auto response = AnswerNow(*provider_, *verified, prepared->request, absl::OkStatus(), "answer");
   ASSERT_TRUE(response.ok());
 
   v1::ExchangeResponse tampered = *response;
   tampered.set_payload("answes");
-  EXPECT_THAT(std::string(consumer_->Complete(*prepared, ProviderFingerprint(), tampered)
+  EXPECT_THAT(std::string(CompleteNow(*consumer_, *prepared, ProviderFingerprint(), tampered)
                               .status().message()),
               HasSubstr("payload does not match"));
   // The answer to one request does not answer another.
-  EXPECT_EQ(consumer_->Complete(*other, ProviderFingerprint(), *response).status().code(),
+  EXPECT_EQ(CompleteNow(*consumer_, *other, ProviderFingerprint(), *response).status().code(),
             absl::StatusCode::kUnauthenticated);
   // Answered over TLS by a server other than the registered provider server.
-  EXPECT_EQ(consumer_->Complete(*prepared, ConsumerFingerprint(), *response).status().code(),
+  EXPECT_EQ(CompleteNow(*consumer_, *prepared, ConsumerFingerprint(), *response).status().code(),
             absl::StatusCode::kUnauthenticated);
   // Signed by a member other than the provider.
   v1::ExchangeResponse wrong_signer = *response;
   *wrong_signer.mutable_response() = *SignHeader(SignedType::kResponseHeader, response->response().header(),
                                                      pki_.consumer_signer);
-  EXPECT_THAT(std::string(consumer_->Complete(*prepared, ProviderFingerprint(), wrong_signer)
+  EXPECT_THAT(std::string(CompleteNow(*consumer_, *prepared, ProviderFingerprint(), wrong_signer)
                               .status().message()),
               HasSubstr("not by the provider"));
   EXPECT_TRUE(consumer_log_.message_ids.empty());

@@ -118,23 +118,24 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
              message_id);
       return;
     }
-    absl::Time completing = absl::Now();
-    auto answer = endpoint_.consumer().Complete(
-        prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_));
-    metrics_.ObserveStage("local_complete", absl::Now() - completing);
-    operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing));
-    if (answer.ok()) operational_.set_response_bytes(static_cast<int64_t>(answer->payload.size()));
+    completing_ = absl::Now();
+    endpoint_.consumer().Complete(
+        prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_),
+        [this](absl::StatusOr<ProviderAnswer> answer) { OnCompleted(std::move(answer)); });
+  }
+
+  // The answer verified and its evidence durable (on the message log's committer), or refused.
+  void OnCompleted(absl::StatusOr<ProviderAnswer> answer) {
+    metrics_.ObserveStage("local_complete", absl::Now() - completing_);
+    operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing_));
     if (!answer.ok()) {
       metrics_.CountRejection("local", answer.status().code());
-      Refuse(answer.status(), message_id);
+      Refuse(answer.status(), prepared_.header.message_id());
       return;
     }
+    operational_.set_response_bytes(static_cast<int64_t>(answer->payload.size()));
+    // Each exchange is in the operational record: no log line per exchange.
     CountExchange(answer->status.code());
-    Log(LogLevel::kInfo, "local",
-        absl::StrCat(ToString(prepared_.header.client()), " called ",
-                     ToString(prepared_.header.service()), prepared_.header.method(), ": ",
-                     absl::StatusCodeToString(answer->status.code())),
-        message_id);
     if (!answer->status.ok()) {
       Finish(ToGrpcStatus(answer->status));
       return;
@@ -185,6 +186,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   grpc::Alarm read_timer_;
   v1::OperationalRecord operational_;
   absl::Time peer_call_started_;
+  absl::Time completing_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer reply_;
   PreparedExchange prepared_;

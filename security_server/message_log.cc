@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/digest.h"
 #include "common/rocksdb_options.h"
 #include "common/status_macros.h"
@@ -34,6 +35,40 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   return FromRocksStatus(status, absl::StrCat("message log ", what));
 }
 
+// Adds the writes of one batch to another (the committer writes all it takes as one).
+class CopyInto : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit CopyInto(rocksdb::WriteBatch& target) : target_(target) {}
+  rocksdb::Status PutCF(uint32_t family, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    return family == 0 ? target_.Put(key, value) : Unsupported();
+  }
+  rocksdb::Status DeleteCF(uint32_t family, const rocksdb::Slice& key) override {
+    return family == 0 ? target_.Delete(key) : Unsupported();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t family, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    return family == 0 ? target_.DeleteRange(begin, end) : Unsupported();
+  }
+
+ private:
+  static rocksdb::Status Unsupported() {
+    return rocksdb::Status::InvalidArgument("the message log has one column family");
+  }
+  rocksdb::WriteBatch& target_;
+};
+
+absl::Time TimeOf(const v1::AccessRecord& record) {
+  return absl::FromUnixSeconds(record.time().seconds()) + absl::Nanoseconds(record.time().nanos());
+}
+
+// The time of a serialized access record; an unreadable one counts as waiting since 1970.
+absl::Time RecordTime(const std::string& bytes) {
+  v1::AccessRecord record;
+  record.ParseFromString(bytes);
+  return TimeOf(record);
+}
+
 }  // namespace
 
 // A RocksDB instance that had a write fail must not write again: its write-ahead log may end
@@ -47,12 +82,14 @@ class NoAutomaticRecovery : public rocksdb::EventListener {
   }
 };
 
-MessageLog::MessageLog(std::string directory, std::unique_ptr<rocksdb::DB> db, bool store_bodies)
-    : directory_(std::move(directory)), store_bodies_(store_bodies), db_(std::move(db)) {}
+MessageLog::MessageLog(std::string directory, std::unique_ptr<rocksdb::DB> db, bool store_bodies,
+                       rocksdb::Env* env)
+    : directory_(std::move(directory)), store_bodies_(store_bodies), env_(env), db_(std::move(db)) {}
 
 absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenDatabase(
-    const std::string& directory) {
+    const std::string& directory, rocksdb::Env* env) {
   rocksdb::Options options = StoreOptions("message log");
+  if (env != nullptr) options.env = env;
   options.create_if_missing = true;
   options.max_bgerror_resume_count = 0;
   options.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
@@ -63,14 +100,28 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenDatabase(
 }
 
 absl::StatusOr<std::unique_ptr<MessageLog>> MessageLog::Open(const std::string& directory,
-                                                             bool store_bodies) {
-  RENKEI_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenDatabase(directory));
+                                                             bool store_bodies,
+                                                             rocksdb::Env* env) {
+  RENKEI_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenDatabase(directory, env));
   RENKEI_ASSIGN_OR_RETURN(ChainTail tail, ReadChainTail(*db));
-  std::unique_ptr<MessageLog> log(new MessageLog(directory, std::move(db), store_bodies));
-  absl::MutexLock lock(&log->mu_);
-  log->next_sequence_ = tail.next_sequence;
-  log->last_hash_ = std::move(tail.last_hash);
+  RENKEI_ASSIGN_OR_RETURN(Waiting waiting, ReadWaiting(*db));
+  std::unique_ptr<MessageLog> log(new MessageLog(directory, std::move(db), store_bodies, env));
+  {
+    absl::MutexLock lock(&log->mu_);
+    log->next_sequence_ = tail.next_sequence;
+    log->last_hash_ = std::move(tail.last_hash);
+    log->waiting_ = std::move(waiting);
+  }
+  log->committer_ = std::thread([raw = log.get()] { raw->CommitLoop(); });
   return log;
+}
+
+MessageLog::~MessageLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  committer_.join();
 }
 
 std::shared_ptr<rocksdb::DB> MessageLog::database() const {
@@ -86,34 +137,150 @@ absl::StatusOr<std::shared_ptr<rocksdb::DB>> MessageLog::Database() const {
   return db;
 }
 
-absl::Status MessageLog::Write(rocksdb::WriteBatch& batch, bool sync,
-                               std::optional<uint64_t> generation) {
-  absl::MutexLock write_lock(&write_mu_);
+absl::Status MessageLog::Enqueue(Job job) {
+  RecordDone refused;
+  absl::Status status;
   {
     absl::MutexLock lock(&mu_);
-    if (!failure_.ok()) return failure_;
-    if (generation.has_value() && *generation != generation_) {
-      return absl::UnavailableError("message log: these entries were queued before a write failed");
+    if (stopping_) {
+      status = absl::UnavailableError("message log: the server is stopping");
+    } else if (!failure_.ok()) {
+      status = failure_;
+    } else if (queue_.size() >= kQueueLimit) {
+      status = absl::UnavailableError(
+          absl::StrCat("message log: ", kQueueLimit, " writes already wait for the disk"));
+    } else {
+      queue_.push_back(std::move(job));
+      return absl::OkStatus();
     }
+    refused = std::move(job.done);
   }
-  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
-  rocksdb::WriteOptions options;
-  options.sync = sync;
-  absl::Status written = FromRocks(db->Write(options, &batch), "write");
-  if (!written.ok()) {
-    absl::MutexLock lock(&mu_);
-    failure_ = written;
-    // Entries queued now link to ones that may not be on disk: they fail too, and so does any
-    // batch taken before this failure and not yet written (its generation is past).
-    ++generation_;
-    for (PendingEntry& pending : pending_) *pending.outcome = {true, written};
-    pending_.clear();
-  }
-  return written;
+  if (refused) std::move(refused)(status);
+  return status;
 }
 
-absl::Status MessageLog::WriteUnsynced(rocksdb::WriteBatch& batch) {
-  return Write(batch, false, std::nullopt);
+absl::Status MessageLog::EnqueueAndWait(Job job) {
+  absl::Notification written;
+  absl::Status outcome;
+  job.done = [&](absl::Status status) {
+    outcome = std::move(status);
+    written.Notify();
+  };
+  Enqueue(std::move(job)).IgnoreError();  // a refusal also runs `done`
+  written.WaitForNotification();
+  return outcome;
+}
+
+absl::Status MessageLog::WriteUnsynced(rocksdb::WriteBatch batch) {
+  Job job;
+  job.batch = std::move(batch);
+  job.sync = false;
+  return Enqueue(std::move(job));
+}
+
+absl::Status MessageLog::WriteAndWait(rocksdb::WriteBatch batch) {
+  Job job;
+  job.batch = std::move(batch);
+  return EnqueueAndWait(std::move(job));
+}
+
+absl::Status MessageLog::Admit() const {
+  absl::MutexLock lock(&mu_);
+  if (!failure_.ok()) return failure_;
+  if (stopping_) return absl::UnavailableError("message log: the server is stopping");
+  if (queue_.size() >= kQueueHighWater) {
+    return absl::UnavailableError(absl::StrCat(
+        "message log: ", queue_.size(), " writes wait for the disk; try again shortly"));
+  }
+  return absl::OkStatus();
+}
+
+void MessageLog::CommitLoop() {
+  for (;;) {
+    std::vector<Job> jobs;
+    bool recover = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto work = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || stopping_ || recover_requested_;
+      };
+      mu_.Await(absl::Condition(&work));
+      if (queue_.empty() && !recover_requested_) return;  // stopping, all written
+      jobs.swap(queue_);
+      recover = recover_requested_;
+    }
+    if (!jobs.empty()) Commit(std::move(jobs));
+    if (recover) {
+      absl::Status reopened = Reopen();
+      absl::MutexLock lock(&mu_);
+      if (reopened.ok()) failure_ = absl::OkStatus();
+      recover_requested_ = false;
+      ++recover_attempts_;
+    }
+  }
+}
+
+void MessageLog::Commit(std::vector<Job> jobs) {
+  absl::Status status;
+  uint64_t sequence;
+  std::string last_hash;
+  {
+    absl::MutexLock lock(&mu_);
+    status = failure_;
+    sequence = next_sequence_;
+    last_hash = last_hash_;
+  }
+  if (status.ok()) {
+    rocksdb::WriteBatch batch;
+    bool sync = false;
+    for (Job& job : jobs) {
+      sync = sync || job.sync;
+      if (job.entry.has_value()) {
+        job.entry->set_sequence(sequence);
+        job.entry->set_previous_entry_sha256(last_hash);
+        std::string bytes = job.entry->SerializeAsString();
+        last_hash = Sha256(bytes);
+        batch.Put(EntryKey(sequence), bytes);
+        if (!job.outbox_record.empty()) {
+          std::string key = SequenceKey(kOutboxPrefix, sequence);
+          batch.Put(key, job.outbox_record);
+          job.outbox_added.emplace_back(std::move(key), job.record_time);
+        }
+        if (!job.answered_id.empty()) batch.Put(IdKey(kAnsweredPrefix, job.answered_id), "");
+        ++sequence;
+      }
+      if (job.batch.Count() > 0) {
+        CopyInto copy(batch);
+        if (status.ok()) status = FromRocks(job.batch.Iterate(&copy), "batch");
+      }
+    }
+    absl::StatusOr<std::shared_ptr<rocksdb::DB>> db = Database();
+    if (!db.ok()) status = db.status();
+    if (status.ok()) {
+      rocksdb::WriteOptions options;
+      options.sync = sync;
+      status = FromRocks((*db)->Write(options, &batch), "write");
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (status.ok()) {
+      next_sequence_ = sequence;
+      last_hash_ = std::move(last_hash);
+      for (Job& job : jobs) {
+        for (const std::string& key : job.outbox_removed) waiting_.outbox.erase(key);
+        for (auto& [key, time] : job.outbox_added) waiting_.outbox[key] = time;
+        waiting_.quarantined += job.quarantine_change;
+      }
+    } else if (failure_.ok()) {
+      // Entries queued now would link to ones that are not on disk: they fail too, and the
+      // log refuses until Reopen resumes the chain from what is on disk.
+      failure_ = status;
+    }
+  }
+  for (Job& job : jobs) {
+    if (job.done) std::move(job.done)(status);
+  }
 }
 
 absl::StatusOr<MessageLog::ChainTail> MessageLog::ReadChainTail(rocksdb::DB& db) {
@@ -132,8 +299,9 @@ absl::StatusOr<MessageLog::ChainTail> MessageLog::ReadChainTail(rocksdb::DB& db)
   return tail;
 }
 
-absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
-  v1::MessageLogEntry entry;
+void MessageLog::Record(const ExchangeEvidence& evidence, RecordDone done) {
+  Job job;
+  v1::MessageLogEntry& entry = job.entry.emplace();
   entry.set_role(evidence.role);
   entry.set_message_id(evidence.message_id);
   *entry.mutable_request() = *evidence.request;
@@ -142,64 +310,31 @@ absl::Status MessageLog::Record(const ExchangeEvidence& evidence) {
     entry.set_request_payload(std::string(evidence.request_payload));
     entry.set_response_payload(std::string(evidence.response_payload));
   }
-
-  absl::MutexLock lock(&mu_);
-  if (!failure_.ok()) return failure_;
-  uint64_t sequence = next_sequence_++;
-  entry.set_sequence(sequence);
-  entry.set_previous_entry_sha256(last_hash_);
-  std::string bytes = entry.SerializeAsString();
-  last_hash_ = Sha256(bytes);
-  std::string outbox_record;
   if (evidence.access_record != nullptr) {
     v1::OutboxRecord waiting;
     waiting.set_record(evidence.access_record->SerializeAsString());
     *waiting.mutable_request() = *evidence.request;
-    outbox_record = waiting.SerializeAsString();
+    job.outbox_record = waiting.SerializeAsString();
+    job.record_time = TimeOf(*evidence.access_record);
   }
-  Outcome outcome;
-  pending_.push_back({sequence, std::move(bytes), std::move(outbox_record),
-                      evidence.role == v1::MessageLogEntry::PROVIDER ? evidence.message_id : "",
-                      &outcome});
-
-  // Group commit: whoever finds no writer active becomes the writer for everything pending.
-  auto done_or_no_writer = [&outcome, this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return outcome.done || !writer_active_;
-  };
-  while (!outcome.done) {
-    if (writer_active_) {
-      mu_.Await(absl::Condition(&done_or_no_writer));
-      continue;
-    }
-    writer_active_ = true;
-    const uint64_t generation = generation_;
-    std::vector<PendingEntry> batch_entries;
-    batch_entries.swap(pending_);
-    mu_.Unlock();
-    rocksdb::WriteBatch batch;
-    for (const PendingEntry& pending : batch_entries) {
-      batch.Put(EntryKey(pending.sequence), pending.entry);
-      if (!pending.access_record.empty()) {
-        batch.Put(SequenceKey(kOutboxPrefix, pending.sequence), pending.access_record);
-      }
-      if (!pending.provider_message_id.empty()) {
-        batch.Put(IdKey(kAnsweredPrefix, pending.provider_message_id), "");
-      }
-    }
-    absl::Status written = Write(batch, /*sync=*/true, generation);
-    mu_.Lock();
-    writer_active_ = false;
-    for (PendingEntry& pending : batch_entries) *pending.outcome = {true, written};
-  }
-  return outcome.status;
+  if (evidence.role == v1::MessageLogEntry::PROVIDER) job.answered_id = evidence.message_id;
+  job.done = std::move(done);
+  Enqueue(std::move(job)).IgnoreError();  // a refusal runs `done` with it
 }
 
 absl::Status MessageLog::Recover() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (failure_.ok() || recovering_) return failure_;
-    recovering_ = true;
-  }
+  absl::MutexLock lock(&mu_);
+  if (failure_.ok() || stopping_) return failure_;
+  const uint64_t attempt = recover_attempts_ + 1;
+  recover_requested_ = true;
+  auto attempted = [this, attempt]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return recover_attempts_ >= attempt || stopping_;
+  };
+  mu_.Await(absl::Condition(&attempted));
+  return failure_;
+}
+
+absl::Status MessageLog::Reopen() {
   // Reopening replays the write-ahead log up to its last whole record, and starts a new one.
   // A batch whose write failed but reached the log whole (an fsync error) becomes part of the
   // chain, as after a crash at that moment: its answers were withheld, and its records say
@@ -213,25 +348,23 @@ absl::Status MessageLog::Recover() {
     absl::SleepFor(absl::Milliseconds(1));
   }
   old.reset();
-  absl::StatusOr<std::unique_ptr<rocksdb::DB>> reopened = OpenDatabase(directory_);
-  absl::StatusOr<ChainTail> tail = absl::UnavailableError("not reopened");
-  if (reopened.ok()) {
-    // A synced write proves the disk takes writes again (it fails on a disk still full).
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    absl::Status probe = FromRocks((*reopened)->Put(synced, kProbeKey, ""), "write");
-    tail = probe.ok() ? ReadChainTail(**reopened) : probe;
+  RENKEI_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> reopened, OpenDatabase(directory_, env_));
+  // A synced write proves the disk takes writes again (it fails on a disk still full).
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  absl::Status probe = FromRocks(reopened->Put(synced, kProbeKey, ""), "write");
+  absl::StatusOr<ChainTail> tail = probe.ok() ? ReadChainTail(*reopened) : probe;
+  absl::StatusOr<Waiting> waiting = tail.ok() ? ReadWaiting(*reopened) : tail.status();
+  {
     absl::MutexLock lock(&db_mu_);
-    db_ = std::move(*reopened);
+    db_ = std::move(reopened);
   }
+  if (!waiting.ok()) return waiting.status();
   absl::MutexLock lock(&mu_);
-  recovering_ = false;
-  if (!reopened.ok()) return reopened.status();
-  if (!tail.ok()) return tail.status();
   next_sequence_ = tail->next_sequence;
   last_hash_ = std::move(tail->last_hash);
-  failure_ = absl::OkStatus();
-  return failure_;
+  waiting_ = *std::move(waiting);
+  return absl::OkStatus();
 }
 
 uint64_t MessageLog::size() const {
@@ -288,24 +421,26 @@ absl::StatusOr<bool> MessageLog::HasRecordedRequest(const std::string& message_i
 }
 
 absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
-  rocksdb::WriteBatch batch;
+  Job job;
   for (const Settlement& item : settled) {
-    batch.Delete(item.key);
+    job.batch.Delete(item.key);
+    job.outbox_removed.push_back(item.key);
     if (!item.receipt.empty()) {
-      batch.Put(IdKey(kReceiptPrefix, item.message_id), item.receipt);
+      job.batch.Put(IdKey(kReceiptPrefix, item.message_id), item.receipt);
     } else {
       // The quarantine keeps the outbox key's sequence: oldest first, never overwritten.
       std::string key = item.key;
       key[0] = kQuarantinePrefix;
-      batch.Put(key, item.quarantined.SerializeAsString());
+      job.batch.Put(key, item.quarantined.SerializeAsString());
+      ++job.quarantine_change;
     }
   }
-  return Write(batch, /*sync=*/true, std::nullopt);
+  return EnqueueAndWait(std::move(job));
 }
 
 absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& codes) {
   RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
-  rocksdb::WriteBatch batch;
+  Job job;
   size_t moved = 0;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
@@ -322,14 +457,17 @@ absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& 
     waiting.set_record(quarantined.record());
     *waiting.mutable_request() = quarantined.request();
     std::string key = it->key().ToString();
-    batch.Delete(key);
+    job.batch.Delete(key);
     key[0] = kOutboxPrefix;
-    batch.Put(key, waiting.SerializeAsString());
+    job.batch.Put(key, waiting.SerializeAsString());
+    job.outbox_added.emplace_back(key, RecordTime(quarantined.record()));
+    --job.quarantine_change;
     ++moved;
   }
   RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
   if (moved == 0) return moved;
-  RENKEI_RETURN_IF_ERROR(Write(batch, /*sync=*/true, std::nullopt));
+  db.reset();  // the committer may need to reopen it
+  RENKEI_RETURN_IF_ERROR(EnqueueAndWait(std::move(job)));
   return moved;
 }
 
@@ -393,31 +531,38 @@ absl::StatusOr<std::vector<v1::QuarantinedRecord>> MessageLog::ReadQuarantineFro
   return records;
 }
 
-uint64_t MessageLog::CountKeys(char prefix) const {
-  uint64_t count = 0;
-  std::shared_ptr<rocksdb::DB> db = database();
-  if (db == nullptr) return 0;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(SequenceKey(prefix, 0)); it->Valid(); it->Next()) {
-    if (it->key().empty() || it->key()[0] != prefix) break;
-    ++count;
+absl::StatusOr<MessageLog::Waiting> MessageLog::ReadWaiting(rocksdb::DB& db) {
+  Waiting waiting;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
+    v1::OutboxRecord record;
+    record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()));
+    waiting.outbox[it->key().ToString()] = RecordTime(record.record());
   }
-  return count;
+  for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
+    if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
+    ++waiting.quarantined;
+  }
+  RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
+  return waiting;
 }
 
-uint64_t MessageLog::QuarantineSize() const { return CountKeys(kQuarantinePrefix); }
+uint64_t MessageLog::QuarantineSize() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_.quarantined;
+}
 
-uint64_t MessageLog::OutboxSize() const { return CountKeys(kOutboxPrefix); }
+uint64_t MessageLog::OutboxSize() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_.outbox.size();
+}
 
-absl::StatusOr<std::optional<absl::Time>> MessageLog::OldestOutboxTime() const {
-  auto items = ReadOutbox(1);
-  if (!items.ok()) return items.status();
-  if (items->empty()) return std::optional<absl::Time>();
-  v1::AccessRecord record;
-  record.ParseFromString((*items)[0].bytes);  // unreadable: counts as waiting since 1970
-  const auto& time = record.time();
-  return std::optional<absl::Time>(absl::FromUnixSeconds(time.seconds()) +
-                                   absl::Nanoseconds(time.nanos()));
+std::optional<absl::Time> MessageLog::OldestOutboxTime() const {
+  absl::MutexLock lock(&mu_);
+  // Keys are in sequence order, which is the order records were made in.
+  if (waiting_.outbox.empty()) return std::nullopt;
+  return waiting_.outbox.begin()->second;
 }
 
 absl::Status MessageLog::health() const {

@@ -8,7 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "absl/synchronization/notification.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "tests/small_filesystem.h"
 
 namespace renkei {
@@ -30,7 +33,7 @@ absl::Status Append(MessageLog& log, const std::string& id) {
   evidence.request = &request;
   evidence.response = &response;
   evidence.request_payload = "body";
-  return log.Record(evidence);
+  return RecordAndWait(log, evidence);
 }
 
 TEST(MessageLog, AppendsChainedEntriesAndResumesAfterReopen) {
@@ -105,7 +108,7 @@ TEST(MessageLog, OutboxHoldsAccessRecordsUntilDeleted) {
       evidence.request = &request;
       evidence.response = &response;
       evidence.access_record = &record;
-      ASSERT_TRUE((*log)->Record(evidence).ok());
+      ASSERT_TRUE(RecordAndWait(**log, evidence).ok());
     }
     ASSERT_TRUE(Append(**log, "no-record").ok());  // consumer-side entries have none
   }
@@ -161,10 +164,10 @@ TEST(MessageLog, RemembersAnsweredRequestIdsDurably) {
     evidence.message_id = "answered-id";
     evidence.request = &request;
     evidence.response = &response;
-    ASSERT_TRUE((*log)->Record(evidence).ok());
+    ASSERT_TRUE(RecordAndWait(**log, evidence).ok());
     evidence.role = v1::MessageLogEntry::CONSUMER;
     evidence.message_id = "sent-id";
-    ASSERT_TRUE((*log)->Record(evidence).ok());
+    ASSERT_TRUE(RecordAndWait(**log, evidence).ok());
   }
   auto log = MessageLog::Open(directory, false);
   ASSERT_TRUE(log.ok());
@@ -282,7 +285,7 @@ TEST(MessageLog, ConcurrentAppendsWhenTheDiskRunsFullEachGetOneAnswerAndTheChain
         if (i > kPerThread / 2) (*log)->Recover().IgnoreError();
         rocksdb::WriteBatch operational;  // as the operational log writes, between appends
         operational.Put(absl::StrCat("q", id), "record");
-        (*log)->WriteUnsynced(operational).IgnoreError();
+        (*log)->WriteUnsynced(std::move(operational)).IgnoreError();
         if (Append(**log, id).ok()) {
           absl::MutexLock lock(&mu);
           acknowledged.insert(id);
@@ -318,6 +321,113 @@ TEST(MessageLog, AReadOnlyDiskIsRefusedAtOpenWithItsReason) {
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ(LoggedIds(**log), std::vector<std::string>{"m0"});
   ASSERT_TRUE(Append(**log, "m1").ok());
+}
+
+// A disk whose syncs wait until the test opens it: a slow disk, stopped at will.
+class HeldDisk : public rocksdb::FileSystemWrapper {
+ public:
+  HeldDisk() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "HeldDisk"; }
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+  }
+  // True once a sync waits on the held disk.
+  bool WaitForHeldSync() {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&waiting_), absl::Seconds(30));
+  }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* debug) override {
+    std::unique_ptr<rocksdb::FSWritableFile> inner;
+    rocksdb::IOStatus status = target()->NewWritableFile(name, options, &inner, debug);
+    if (status.ok()) file->reset(new HeldFile(std::move(inner), *this));
+    return status;
+  }
+
+ private:
+  class HeldFile : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    HeldFile(std::unique_ptr<rocksdb::FSWritableFile> file, HeldDisk& disk)
+        : FSWritableFileOwnerWrapper(std::move(file)), disk_(disk) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* debug) override {
+      disk_.WaitWhileHeld();
+      return FSWritableFileOwnerWrapper::Sync(options, debug);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                            rocksdb::IODebugContext* debug) override {
+      disk_.WaitWhileHeld();
+      return FSWritableFileOwnerWrapper::Fsync(options, debug);
+    }
+
+   private:
+    HeldDisk& disk_;
+  };
+  void WaitWhileHeld() {
+    absl::MutexLock lock(&mu_);
+    waiting_ = held_;
+    auto released = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !held_; };
+    mu_.Await(absl::Condition(&released));
+    waiting_ = false;
+  }
+  absl::Mutex mu_;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+TEST(MessageLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
+  auto disk = std::make_shared<HeldDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  auto log = MessageLog::Open(FreshDirectory("held"), false, env.get());
+  ASSERT_TRUE(log.ok()) << log.status();
+  absl::Mutex mu;
+  std::vector<absl::Status> outcomes;
+  auto append = [&](const std::string& id) {
+    v1::SignedHeader request, response;
+    ExchangeEvidence evidence;
+    evidence.role = v1::MessageLogEntry::PROVIDER;
+    evidence.message_id = id;
+    evidence.request = &request;
+    evidence.response = &response;
+    (*log)->Record(evidence, [&](absl::Status status) {
+      absl::MutexLock lock(&mu);
+      outcomes.push_back(std::move(status));
+    });
+  };
+  auto completed = [&] {
+    absl::MutexLock lock(&mu);
+    return outcomes.size();
+  };
+
+  disk->Hold();
+  append("first");  // the committer takes it, and waits on the disk
+  ASSERT_TRUE(disk->WaitForHeldSync()) << "the committer never synced";
+  // This thread is not the committer: every Record returns while the disk is held.
+  for (size_t i = 0; i < MessageLog::kQueueLimit; ++i) append(absl::StrCat("queued-", i));
+  EXPECT_EQ(completed(), 0u) << "nothing is acknowledged before it is durable";
+  EXPECT_EQ((*log)->Admit().code(), absl::StatusCode::kUnavailable)
+      << "no new exchange is admitted past the high-water mark";
+  append("one-too-many");
+  ASSERT_EQ(completed(), 1u) << "a full queue refuses at once";
+  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kUnavailable) << outcomes[0];
+  EXPECT_NE(outcomes[0].message().find("wait for the disk"), std::string::npos) << outcomes[0];
+
+  disk->Release();
+  for (int i = 0; i < 3000 && completed() < MessageLog::kQueueLimit + 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(completed(), MessageLog::kQueueLimit + 2);
+  for (size_t i = 1; i < outcomes.size(); ++i) ASSERT_TRUE(outcomes[i].ok()) << outcomes[i];
+  EXPECT_TRUE((*log)->Admit().ok());
+  EXPECT_EQ((*log)->size(), MessageLog::kQueueLimit + 1);
+  EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
+  log->reset();  // before the env it writes through
 }
 
 }  // namespace

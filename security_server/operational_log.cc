@@ -28,7 +28,7 @@ void OperationalLog::Record(const v1::OperationalRecord& record) {
   AppendBigEndian64(key, sequence_.fetch_add(1));
   rocksdb::WriteBatch batch;
   batch.Put(key, record.SerializeAsString());
-  absl::Status status = message_log_.WriteUnsynced(batch);
+  absl::Status status = message_log_.WriteUnsynced(std::move(batch));
   if (!status.ok()) Log(LogLevel::kWarning, "operational", status.ToString(), record.message_id());
 }
 
@@ -58,7 +58,7 @@ absl::StatusOr<v1::OperationalDataResponse> OperationalLog::Query(absl::Time fro
 absl::Status OperationalLog::DeleteExpired(absl::Time now) {
   rocksdb::WriteBatch batch;
   batch.DeleteRange(NumberedKey(kPrefix, 0), NumberedKey(kPrefix, TimeKey(now - retention_)));
-  return message_log_.WriteUnsynced(batch);
+  return message_log_.WriteAndWait(std::move(batch));
 }
 
 }  // namespace renkei

@@ -1,6 +1,6 @@
 // OperationalLog: per-exchange operational records (timings per stage, sizes, parties,
 // outcome, peer address), kept for a retention period in the message log's RocksDB under
-// their own key prefix (written through its write gate), and queried by time range. Unlike the message log this is not
+// their own key prefix (queued to its committer), and queried by time range. Unlike the message log this is not
 // evidence: writes are not synced, and old records are deleted. Thread-safe.
 #ifndef RENKEI_SECURITY_SERVER_OPERATIONAL_LOG_H_
 #define RENKEI_SECURITY_SERVER_OPERATIONAL_LOG_H_
@@ -19,14 +19,15 @@ class OperationalLog {
   // `message_log` must outlive the log.
   OperationalLog(MessageLog& message_log, absl::Duration retention);
 
-  // Stores the record; failures are logged, never fatal to the exchange.
+  // Queues the record (a query sees it once the message log's committer wrote it); failures
+  // are logged, never fatal to the exchange.
   void Record(const v1::OperationalRecord& record);
 
   // Records received in [from, to], oldest first, at most `limit`.
   absl::StatusOr<v1::OperationalDataResponse> Query(absl::Time from, absl::Time to,
                                                     int limit) const;
 
-  // Deletes records older than the retention period.
+  // Deletes records older than the retention period, and waits for it.
   absl::Status DeleteExpired(absl::Time now);
 
  private:

@@ -93,44 +93,49 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
                        absl::ToInt64Microseconds(absl::Now() - provider_call_started));
                    const absl::Time answering = absl::Now();
                    metrics_.in_flight().Add(-1);
-                   const std::string& message_id = call->verified.header.message_id();
-                   const std::string client = ToString(call->verified.header.client());
-                   const std::string service = ToString(call->verified.header.service());
                    absl::Status provider_status = FromGrpcStatus(status);
                    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
                      provider_status = absl::UnavailableError(absl::StrCat(
                          "provider service ", ToString(call->verified.header.service()),
                          " is unavailable: ", status.error_message()));
                    }
-                   auto answer = provider_.Answer(call->verified, *request, provider_status,
-                                                  ByteBufferToString(call->response));
-                   const absl::StatusCode outcome =
-                       answer.ok() ? provider_status.code() : answer.status().code();
-                   metrics_.CountExchange("inbound", client, service, outcome);
-                   operational->set_message_id(message_id);
-                   operational->set_client(client);
-                   operational->set_service(service);
-                   operational->set_method(method);
-                   operational->set_outcome(static_cast<int>(outcome));
-                   operational->set_answer_us(absl::ToInt64Microseconds(absl::Now() - answering));
-                   if (answer.ok()) {
-                     operational->set_response_bytes(static_cast<int64_t>(answer->payload().size()));
-                   }
-                   operational->set_total_us(absl::ToInt64Microseconds(absl::Now() - started));
-                   operational_log_.Record(*operational);
-                   if (!answer.ok()) {
-                     Log(LogLevel::kError, "peer", answer.status().ToString(), message_id);
-                     reactor->Finish(ToGrpcStatus(answer.status()));
-                     return;
-                   }
-                   Log(LogLevel::kInfo, "peer",
-                       absl::StrCat("answered ", ToString(call->verified.header.client()), " ",
-                                    method, ": ", absl::StatusCodeToString(provider_status.code())),
-                       message_id);
-                   *response = *std::move(answer);
-                   reactor->Finish(grpc::Status::OK);
+                   provider_.Answer(
+                       call->verified, *request, provider_status, ByteBufferToString(call->response),
+                       [this, call, response, reactor, method, started, answering, operational,
+                        provider_status](absl::StatusOr<v1::ExchangeResponse> answer) {
+                         Finished(call->verified.header, method, provider_status, std::move(answer),
+                                  started, answering, *operational, *response, reactor);
+                       });
                  });
   return reactor;
+}
+
+void PeerEndpoint::Finished(const v1::RequestHeader& header, const std::string& method,
+                            const absl::Status& provider_status,
+                            absl::StatusOr<v1::ExchangeResponse> answer, absl::Time started,
+                            absl::Time answering, v1::OperationalRecord& operational,
+                            v1::ExchangeResponse& response, grpc::ServerUnaryReactor* reactor) {
+  const std::string client = ToString(header.client());
+  const std::string service = ToString(header.service());
+  const absl::StatusCode outcome = answer.ok() ? provider_status.code() : answer.status().code();
+  metrics_.CountExchange("inbound", client, service, outcome);
+  operational.set_message_id(header.message_id());
+  operational.set_client(client);
+  operational.set_service(service);
+  operational.set_method(method);
+  operational.set_outcome(static_cast<int>(outcome));
+  operational.set_answer_us(absl::ToInt64Microseconds(absl::Now() - answering));
+  if (answer.ok()) operational.set_response_bytes(static_cast<int64_t>(answer->payload().size()));
+  operational.set_total_us(absl::ToInt64Microseconds(absl::Now() - started));
+  operational_log_.Record(operational);
+  if (!answer.ok()) {
+    Log(LogLevel::kError, "peer", answer.status().ToString(), header.message_id());
+    reactor->Finish(ToGrpcStatus(answer.status()));
+    return;
+  }
+  // Each answer is in the operational record: no log line per exchange.
+  response = *std::move(answer);
+  reactor->Finish(grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* PeerEndpoint::DescribeService(grpc::CallbackServerContext* context,

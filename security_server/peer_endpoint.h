@@ -37,6 +37,11 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
 
  private:
   grpc::GenericStub& BackendStub(const std::string& address);
+  // Ends an exchange once its answer is recorded (on the message log's committer) or refused.
+  void Finished(const v1::RequestHeader& header, const std::string& method,
+                const absl::Status& provider_status, absl::StatusOr<v1::ExchangeResponse> answer,
+                absl::Time started, absl::Time answering, v1::OperationalRecord& operational,
+                v1::ExchangeResponse& response, grpc::ServerUnaryReactor* reactor);
 
   const ProviderSide& provider_;
   const int max_backend_response_bytes_;

@@ -28,6 +28,8 @@ absl::StatusOr<VerifiedRequest> ProviderSide::Verify(const std::string& peer_cer
   std::shared_ptr<const Federation> federation = configuration_.Current();
   absl::Time now = clock_.Now();
   RENKEI_RETURN_IF_ERROR(CheckNotExpired(*federation, now));
+  // An exchange that could not be recorded now is refused before it costs anything.
+  RENKEI_RETURN_IF_ERROR(recorder_.Admit());
 
   // 1. Who is calling, by the TLS certificate it presented.
   RENKEI_ASSIGN_OR_RETURN(const FederationServer* peer,
@@ -157,10 +159,9 @@ absl::StatusOr<v1::DescribeServiceResponse> ProviderSide::Describe(
   return response;
 }
 
-absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest& verified,
-                                                          const v1::ExchangeRequest& request,
-                                                          const absl::Status& status,
-                                                          std::string payload) const {
+void ProviderSide::Answer(const VerifiedRequest& verified, const v1::ExchangeRequest& request,
+                          const absl::Status& status, std::string payload,
+                          AnswerDone done) const {
   if (!status.ok()) payload.clear();
   v1::ResponseHeader header;
   header.set_message_id(verified.header.message_id());
@@ -171,11 +172,16 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
   header.set_payload_sha256(Sha256(payload));
 
   absl::Time sign_started = absl::Now();
-  v1::ExchangeResponse response;
-  RENKEI_ASSIGN_OR_RETURN(*response.mutable_response(),
-                          SignHeader(SignedType::kResponseHeader, header.SerializeAsString(),
-                                     *verified.provider_signer));
-  response.set_payload(std::move(payload));
+  // On the heap: the evidence points into it, and the completion takes it along.
+  auto response = std::make_unique<v1::ExchangeResponse>();
+  auto signed_header =
+      SignHeader(SignedType::kResponseHeader, header.SerializeAsString(), *verified.provider_signer);
+  if (!signed_header.ok()) {
+    std::move(done)(signed_header.status());
+    return;
+  }
+  *response->mutable_response() = *std::move(signed_header);
+  response->set_payload(std::move(payload));
   if (metrics_) metrics_->ObserveStage("sign", absl::Now() - sign_started);
 
   // What the ledger will hold: who used whose data, why, and the link to the evidence.
@@ -193,25 +199,27 @@ absl::StatusOr<v1::ExchangeResponse> ProviderSide::Answer(const VerifiedRequest&
   }
   record.set_outcome(header.status_code());
   record.set_request_header_sha256(verified.request_header_sha256);
-  record.set_response_header_sha256(Sha256(response.response().header()));
+  record.set_response_header_sha256(Sha256(response->response().header()));
   record.set_recorded_by(settings_.server_id_text);
 
   ExchangeEvidence evidence;
   evidence.role = v1::MessageLogEntry::PROVIDER;
   evidence.message_id = header.message_id();
   evidence.request = &request.request();
-  evidence.response = &response.response();
+  evidence.response = &response->response();
   evidence.request_payload = request.payload();
-  evidence.response_payload = response.payload();
+  evidence.response_payload = response->payload();
   evidence.access_record = &record;
-  absl::Time record_started = absl::Now();
-  absl::Status recorded = recorder_.Record(evidence);
-  if (metrics_) metrics_->ObserveStage("outbox", absl::Now() - record_started);
-  if (!recorded.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("exchange could not be recorded, answer withheld: ", recorded.message()));
-  }
-  return response;
+  recorder_.Record(evidence, [this, response = std::move(response), done = std::move(done),
+                              record_started = absl::Now()](absl::Status recorded) mutable {
+    if (metrics_) metrics_->ObserveStage("outbox", absl::Now() - record_started);
+    if (!recorded.ok()) {
+      std::move(done)(absl::UnavailableError(
+          absl::StrCat("exchange could not be recorded, answer withheld: ", recorded.message())));
+      return;
+    }
+    std::move(done)(std::move(*response));
+  });
 }
 
 }  // namespace renkei

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "renkei/v1/envelope.pb.h"
@@ -47,17 +48,17 @@ class ProviderSide {
   absl::StatusOr<VerifiedRequest> Verify(const std::string& peer_certificate_sha256,
                                          const v1::ExchangeRequest& request) const;
 
-  // Signs the provider service's answer (`status`, `payload`) and records the exchange.
-  // UNAVAILABLE when it cannot be recorded: then nothing may be released.
   // Service metadata for a peer: the methods `request.service()` offers and those the
   // peer's `request.client()` may call. Same identity rules as Verify.
   absl::StatusOr<v1::DescribeServiceResponse> Describe(
       const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request) const;
 
-  absl::StatusOr<v1::ExchangeResponse> Answer(const VerifiedRequest& verified,
-                                              const v1::ExchangeRequest& request,
-                                              const absl::Status& status,
-                                              std::string payload) const;
+  // Signs the provider service's answer (`status`, `payload`) and records the exchange;
+  // `done` gets the response once the record is durable (on the recorder's thread), or
+  // UNAVAILABLE when it cannot be recorded: then nothing may be released.
+  using AnswerDone = absl::AnyInvocable<void(absl::StatusOr<v1::ExchangeResponse>) &&>;
+  void Answer(const VerifiedRequest& verified, const v1::ExchangeRequest& request,
+              const absl::Status& status, std::string payload, AnswerDone done) const;
 
  private:
   // The registered, unrevoked security server that presented `peer_certificate_sha256`.

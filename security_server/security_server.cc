@@ -199,11 +199,9 @@ absl::Status SecurityServer::CheckHealth() const {
   const int64_t stuck_seconds = settings_->config.outbox_stuck_seconds() > 0
                                     ? settings_->config.outbox_stuck_seconds()
                                     : 600;
-  if (!oldest.ok()) {
-    problems.push_back(absl::StrCat("outbox unreadable: ", oldest.status().message()));
-  } else if (oldest->has_value() && clock_.Now() - **oldest > absl::Seconds(stuck_seconds)) {
+  if (oldest.has_value() && clock_.Now() - *oldest > absl::Seconds(stuck_seconds)) {
     problems.push_back(absl::StrCat("outbox stuck: oldest record waits ",
-                                    absl::FormatDuration(clock_.Now() - **oldest)));
+                                    absl::FormatDuration(clock_.Now() - *oldest)));
   }
   // An outage of the broker is what the outbox is for (the stuck check above covers a long
   // one); anything else stopping records from leaving — answers that do not verify, a
@@ -243,8 +241,8 @@ void SecurityServer::RegisterComputedMetrics() {
                      "Age of the oldest access record waiting in the outbox (0 when empty).",
                      [this] {
                        auto oldest = message_log_->OldestOutboxTime();
-                       if (!oldest.ok() || !oldest->has_value()) return 0.0;
-                       return absl::ToDoubleSeconds(clock_.Now() - **oldest);
+                       if (!oldest.has_value()) return 0.0;
+                       return absl::ToDoubleSeconds(clock_.Now() - *oldest);
                      });
   r.AddComputedGauge("renkei_security_server_outbox_quarantine_records",
                      "Access records in the outbox quarantine, waiting for an operator.",

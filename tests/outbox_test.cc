@@ -88,7 +88,7 @@ TEST(Outbox, APoisonRecordIsQuarantinedAndTheRecordsBehindItReachTheLedger) {
     evidence.request = &request;
     evidence.response = &response;
     evidence.access_record = &poison;
-    ASSERT_TRUE(log.Record(evidence).ok());
+    ASSERT_TRUE(RecordAndWait(log, evidence).ok());
   });
   std::set<std::string> answered;
   for (int i = 0; i < 3; ++i) answered.insert(Exchange(federation, "131016-0001"));
