@@ -1,12 +1,17 @@
 #include "common/certificates.h"
 
+#include <openssl/asn1.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <time.h>
+
+#include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/digest.h"
 #include "common/files.h"
 
@@ -252,7 +257,30 @@ absl::StatusOr<TrustStore> TrustStore::FromPems(const std::vector<std::string>& 
   return trust;
 }
 
+namespace {
+
+// False when `time` does not convert (then the window is left empty: never reused).
+bool ToAbslTime(const ASN1_TIME* time, absl::Time* result) {
+  struct tm tm = {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return false;
+  *result = absl::FromTimeT(timegm(&tm));
+  return true;
+}
+
+}  // namespace
+
+bool ValidityWindow::Contains(absl::Time at) const {
+  if (at == absl::InfiniteFuture()) at = absl::Now();
+  const absl::Time second = absl::FromTimeT(absl::ToTimeT(at));  // what Verify hands OpenSSL
+  return not_before <= second && second < not_after;
+}
+
 absl::Status TrustStore::Verify(const Certificate& leaf, absl::Time at) const {
+  return VerifyWithWindow(leaf, at).status();
+}
+
+absl::StatusOr<ValidityWindow> TrustStore::VerifyWithWindow(const Certificate& leaf,
+                                                            absl::Time at) const {
   OpenSslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   if (X509_STORE_CTX_init(ctx.get(), store_.get(), leaf.get(), nullptr) != 1) {
     return absl::InternalError("cannot initialise certificate verification");
@@ -266,7 +294,22 @@ absl::Status TrustStore::Verify(const Certificate& leaf, absl::Time at) const {
                      "... does not chain to a trusted CA: ",
                      X509_verify_cert_error_string(error)));
   }
-  return absl::OkStatus();
+  // OpenSSL checks notBefore <= t < notAfter for every certificate of the chain.
+  ValidityWindow window;
+  window.not_before = absl::InfinitePast();
+  window.not_after = absl::InfiniteFuture();
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  bool converted = chain != nullptr && sk_X509_num(chain) > 0;
+  for (int i = 0; converted && i < sk_X509_num(chain); ++i) {
+    X509* certificate = sk_X509_value(chain, i);
+    absl::Time not_before, not_after;
+    converted = ToAbslTime(X509_get0_notBefore(certificate), &not_before) &&
+                ToAbslTime(X509_get0_notAfter(certificate), &not_after);
+    window.not_before = std::max(window.not_before, not_before);
+    window.not_after = std::min(window.not_after, not_after);
+  }
+  if (!converted) return ValidityWindow();  // verified, but only for `at`
+  return window;
 }
 
 }  // namespace renkei

@@ -85,6 +85,16 @@ class PrivateKey {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
+// The times for which a verified chain holds: [not_before, not_after), whole seconds, the
+// intersection of the validity periods of every certificate in it. Empty by default.
+struct ValidityWindow {
+  absl::Time not_before = absl::InfiniteFuture();
+  absl::Time not_after = absl::InfinitePast();
+  // True when `at` (now when InfiniteFuture, as TrustStore::Verify) is inside, compared to
+  // the second as OpenSSL compares it.
+  bool Contains(absl::Time at) const;
+};
+
 // A set of trusted CA certificates against which leaf certificates are verified.
 class TrustStore {
  public:
@@ -92,6 +102,11 @@ class TrustStore {
   // OK when `leaf` chains to one of the CAs and is within its validity period at `at` (now
   // when InfiniteFuture); UNAUTHENTICATED naming the reason otherwise.
   absl::Status Verify(const Certificate& leaf, absl::Time at = absl::InfiniteFuture()) const;
+  // As Verify, and on success the window in which the chain it built stays valid: the same
+  // verdict holds for any time in it (this store is immutable and checks no CRLs), so a
+  // caller may reuse it instead of verifying again. Errors as Verify.
+  absl::StatusOr<ValidityWindow> VerifyWithWindow(
+      const Certificate& leaf, absl::Time at = absl::InfiniteFuture()) const;
 
  private:
   explicit TrustStore(X509_STORE* store);

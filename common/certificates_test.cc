@@ -125,6 +125,33 @@ TEST(TrustStore, AcceptsIssuedAndRejectsForeignOrExpired) {
   EXPECT_NE(std::string(expired.message()).find("expired"), std::string::npos) << expired;
 }
 
+// Issue 10: a verified chain's verdict is reused while the time stays inside its window.
+TEST(TrustStore, WindowIsWhereTheWholeChainIsValid) {
+  const absl::Time issued = absl::Now();
+  Issued ca = MakeCa("Federation CA");        // from a minute ago, for 365 days
+  Issued leaf = IssueSigning(ca, -10, 20);   // from 10 days ago to 10 days ahead
+  auto trust = TrustStore::FromPems({ca.certificate.Pem()});
+  ASSERT_TRUE(trust.ok());
+  auto window = trust->VerifyWithWindow(leaf.certificate);
+  ASSERT_TRUE(window.ok()) << window.status();
+  // The CA's start and the leaf's end.
+  EXPECT_LE(absl::AbsDuration(window->not_before - (issued - absl::Minutes(1))), absl::Seconds(5));
+  EXPECT_LE(absl::AbsDuration(window->not_after - (issued + absl::Hours(24 * 10))),
+            absl::Seconds(5));
+  EXPECT_TRUE(window->Contains(absl::InfiniteFuture()));  // now
+  EXPECT_FALSE(window->Contains(issued + absl::Hours(24 * 11)));
+  EXPECT_FALSE(window->Contains(issued - absl::Hours(24)));
+  // The window never claims more than OpenSSL grants, to the second.
+  EXPECT_TRUE(trust->Verify(leaf.certificate, window->not_before).ok());
+  EXPECT_FALSE(trust->Verify(leaf.certificate, window->not_before - absl::Seconds(1)).ok());
+  EXPECT_TRUE(trust->Verify(leaf.certificate, window->not_after - absl::Seconds(1)).ok());
+  EXPECT_FALSE(trust->Verify(leaf.certificate, window->not_after).ok());
+  EXPECT_FALSE(ValidityWindow().Contains(issued));
+
+  auto foreign = trust->VerifyWithWindow(IssueSigning(MakeCa("Other CA")).certificate);
+  EXPECT_EQ(foreign.status().code(), absl::StatusCode::kUnauthenticated);
+}
+
 TEST(TrustStore, NeedsAtLeastOneValidCa) {
   EXPECT_FALSE(TrustStore::FromPems({}).ok());
   EXPECT_FALSE(TrustStore::FromPems({"not pem"}).ok());

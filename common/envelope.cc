@@ -1,6 +1,8 @@
 #include "common/envelope.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -35,32 +37,47 @@ absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_
   if (!federation.HasMember(signed_header.signer())) {
     return absl::UnauthenticatedError(absl::StrCat("signer ", signer, " is not a member"));
   }
-  auto certificate = Certificate::FromDer(signed_header.signer_certificate());
-  if (!certificate.ok()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("signer certificate of ", signer, " is malformed"));
+  // Parsing and chaining depend only on the certificate's bytes and this configuration
+  // version: a signer seen before skips them while `at` is inside its chain's window.
+  SignerCertificateCache& cache = federation.signer_certificate_cache();
+  std::shared_ptr<const SignerCertificateCache::Entry> cached =
+      cache.Find(signed_header.signer_certificate());
+  std::optional<Certificate> parsed;
+  if (cached == nullptr) {
+    auto certificate = Certificate::FromDer(signed_header.signer_certificate());
+    if (!certificate.ok()) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("signer certificate of ", signer, " is malformed"));
+    }
+    parsed.emplace(*std::move(certificate));
   }
-  if (!certificate->HasP256Key()) {
+  const Certificate& certificate = cached != nullptr ? cached->certificate : *parsed;
+  if (!(cached != nullptr ? cached->has_p256_key : certificate.HasP256Key())) {
     return absl::UnauthenticatedError(
         absl::StrCat("signer certificate of ", signer, " does not hold an ECDSA P-256 key"));
   }
-  if (federation.IsRevoked(certificate->fingerprint())) {
+  if (federation.IsRevoked(certificate.fingerprint())) {
     return absl::UnauthenticatedError(absl::StrCat("signing certificate ",
-                                                   certificate->fingerprint(), " of ", signer,
+                                                   certificate.fingerprint(), " of ", signer,
                                                    " is revoked"));
   }
   if (!federation.IsRegisteredSigningCertificate(signed_header.signer(),
-                                                 certificate->fingerprint())) {
-    return absl::UnauthenticatedError(absl::StrCat("certificate ", certificate->fingerprint(),
+                                                 certificate.fingerprint())) {
+    return absl::UnauthenticatedError(absl::StrCat("certificate ", certificate.fingerprint(),
                                                    " is not a registered signing certificate of ",
                                                    signer));
   }
-  absl::Status chain = federation.trust().Verify(*certificate, at);
-  if (!chain.ok()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("signing certificate of ", signer, ": ", chain.message()));
+  if (cached == nullptr || !cached->chain_window.Contains(at)) {
+    absl::StatusOr<ValidityWindow> chain = federation.trust().VerifyWithWindow(certificate, at);
+    if (!chain.ok()) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("signing certificate of ", signer, ": ", chain.status().message()));
+    }
+    // Only a verified chain is remembered, and only for a registered certificate: the cache
+    // holds no more certificates than the configuration names.
+    cache.Insert({certificate, /*has_p256_key=*/true, *chain});
   }
-  if (!VerifyTyped(*certificate, type, signed_header.header(), signed_header.signature())) {
+  if (!VerifyTyped(certificate, type, signed_header.header(), signed_header.signature())) {
     return absl::UnauthenticatedError(absl::StrCat(
         "signature does not verify as a ", SignedTypeName(type),
         " with the signing certificate of ", signer));

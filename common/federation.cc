@@ -80,6 +80,30 @@ bool IsIpLiteralAddress(const std::string& address) {
 
 }  // namespace
 
+std::shared_ptr<const SignerCertificateCache::Entry> SignerCertificateCache::Find(
+    absl::string_view der) const {
+  absl::ReaderMutexLock lock(&mu_);  // every verification looks up; few ever insert
+  auto it = entries_.find(der);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+void SignerCertificateCache::Insert(Entry entry) {
+  std::string der = entry.certificate.der();
+  auto shared = std::make_shared<const Entry>(std::move(entry));
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(der);
+  if (it != entries_.end()) {
+    it->second = std::move(shared);
+  } else if (entries_.size() < kMaxEntries) {
+    entries_.emplace(std::move(der), std::move(shared));
+  }
+}
+
+size_t SignerCertificateCache::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return entries_.size();
+}
+
 Federation::Federation(v1::GlobalConfiguration configuration, TrustStore trust)
     : configuration_(std::move(configuration)), trust_(std::move(trust)) {}
 

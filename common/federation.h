@@ -1,7 +1,8 @@
 // Federation: an indexed, validated view of one GlobalConfiguration.
 //
 // Built once per configuration version and then immutable, so it is shared between threads
-// as std::shared_ptr<const Federation> and swapped whole when a new version arrives.
+// as std::shared_ptr<const Federation> and swapped whole when a new version arrives. The one
+// thing that changes is its thread-safe SignerCertificateCache, which dies with the version.
 #ifndef RENKEI_COMMON_FEDERATION_H_
 #define RENKEI_COMMON_FEDERATION_H_
 
@@ -11,7 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/certificates.h"
 #include "renkei/v1/config.pb.h"
@@ -24,6 +29,37 @@ struct FederationServer {
   std::string id_text;
   std::vector<std::string> addresses;
   std::string authentication_certificate_sha256;
+};
+
+// What a signer certificate's bytes alone decide, remembered per exact DER so that a signer
+// seen before is not parsed and chained again on every message (issue 10): the parsed
+// certificate (its key ready inside), whether the key is ECDSA P-256, and the window in which
+// its chain to the trusted CAs verified. Revocation and registration are not in it: callers
+// check them on every use. Callers insert only certificates whose chain verified.
+//
+// Bounded: once kMaxEntries certificates are remembered, new ones are not (nothing is
+// evicted, so a peer sending many certificates can neither grow memory nor push out the
+// ones in use). Thread-safe.
+class SignerCertificateCache {
+ public:
+  static constexpr size_t kMaxEntries = 1024;
+
+  struct Entry {
+    Certificate certificate;
+    bool has_p256_key = false;
+    ValidityWindow chain_window;  // TrustStore::VerifyWithWindow verified for times in it
+  };
+
+  // The entry for exactly `der`, or null.
+  std::shared_ptr<const Entry> Find(absl::string_view der) const;
+  // Remembers `entry` under its certificate's DER, replacing an entry for the same DER (a
+  // later window); when full, a new DER is dropped.
+  void Insert(Entry entry);
+  size_t size() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Entry>> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 class Federation {
@@ -42,6 +78,8 @@ class Federation {
 
   const v1::GlobalConfiguration& configuration() const { return configuration_; }
   const TrustStore& trust() const { return trust_; }
+  // Mutable through a const Federation: a thread-safe cache of this configuration version.
+  SignerCertificateCache& signer_certificate_cache() const { return signer_certificate_cache_; }
   int64_t max_message_bytes() const { return max_message_bytes_; }
   absl::Duration max_clock_skew() const { return max_clock_skew_; }
   // Concatenated PEM of the trusted CAs, for gRPC TLS credentials.
@@ -73,6 +111,7 @@ class Federation {
   std::map<std::string, FederationServer> servers_;            // by server id text
   std::map<std::string, std::string> server_by_fingerprint_;   // sha256 → server id text
   std::map<std::string, std::vector<std::string>> providers_;  // subsystem → server ids
+  mutable SignerCertificateCache signer_certificate_cache_;
 };
 
 }  // namespace renkei
