@@ -9,6 +9,8 @@
 #include "common/rocksdb_options.h"
 #include "common/status_macros.h"
 #include "common/storage_helpers.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace renkei {
@@ -90,6 +92,12 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenDatabase(
     const std::string& directory, rocksdb::Env* env) {
   rocksdb::Options options = StoreOptions("message log");
   if (env != nullptr) options.env = env;
+  // HasRecordedRequest asks for every request id, on a reactor thread, and almost always
+  // finds nothing: bloom filters (held in memory with each table) answer that without a
+  // disk read.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.create_if_missing = true;
   options.max_bgerror_resume_count = 0;
   options.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
@@ -137,19 +145,31 @@ absl::StatusOr<std::shared_ptr<rocksdb::DB>> MessageLog::Database() const {
   return db;
 }
 
+size_t MessageLog::Job::bytes() const {
+  return (entry.has_value() ? entry->ByteSizeLong() : 0) + outbox_record.size() +
+         batch.GetDataSize();
+}
+
 absl::Status MessageLog::Enqueue(Job job) {
   RecordDone refused;
   absl::Status status;
+  const size_t bytes = job.bytes();
+  // What is not evidence (operational records) gets only the room below the high-water
+  // mark: the rest is kept for the exchanges already admitted.
+  const bool evidence = job.sync;
+  const size_t limit = evidence ? kQueueLimit : kQueueHighWater;
+  const size_t byte_limit = evidence ? kQueueByteLimit : kQueueByteLimit / 2;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) {
       status = absl::UnavailableError("message log: the server is stopping");
     } else if (!failure_.ok()) {
       status = failure_;
-    } else if (queue_.size() >= kQueueLimit) {
-      status = absl::UnavailableError(
-          absl::StrCat("message log: ", kQueueLimit, " writes already wait for the disk"));
+    } else if (queue_.size() >= limit || queued_bytes_ + bytes > byte_limit) {
+      status = absl::UnavailableError(absl::StrCat("message log: ", queue_.size(), " writes of ",
+                                                   queued_bytes_, " bytes already wait for the disk"));
     } else {
+      queued_bytes_ += bytes;
       queue_.push_back(std::move(job));
       return absl::OkStatus();
     }
@@ -188,7 +208,7 @@ absl::Status MessageLog::Admit() const {
   absl::MutexLock lock(&mu_);
   if (!failure_.ok()) return failure_;
   if (stopping_) return absl::UnavailableError("message log: the server is stopping");
-  if (queue_.size() >= kQueueHighWater) {
+  if (queue_.size() >= kQueueHighWater || queued_bytes_ > kQueueByteLimit / 2) {
     return absl::UnavailableError(absl::StrCat(
         "message log: ", queue_.size(), " writes wait for the disk; try again shortly"));
   }
@@ -207,6 +227,7 @@ void MessageLog::CommitLoop() {
       mu_.Await(absl::Condition(&work));
       if (queue_.empty() && !recover_requested_) return;  // stopping, all written
       jobs.swap(queue_);
+      queued_bytes_ = 0;
       recover = recover_requested_;
     }
     if (!jobs.empty()) Commit(std::move(jobs));
@@ -390,9 +411,20 @@ absl::StatusOr<std::vector<v1::MessageLogEntry>> MessageLog::Read(uint64_t first
 
 absl::StatusOr<std::vector<MessageLog::OutboxItem>> MessageLog::ReadOutbox(size_t max) const {
   std::vector<OutboxItem> items;
+  std::string first;
+  {
+    absl::MutexLock lock(&mu_);
+    if (waiting_.outbox.empty()) return items;
+    first = waiting_.outbox.begin()->first;
+  }
   RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(SequenceKey(kOutboxPrefix, 0)); it->Valid() && items.size() < max; it->Next()) {
+  // From the oldest record known to wait: the deleted ones before it are never walked.
+  const std::string end(1, kOutboxPrefix + 1);
+  const rocksdb::Slice upper_bound(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
+  for (it->Seek(first); it->Valid() && items.size() < max; it->Next()) {
     if (it->key().empty() || it->key()[0] != kOutboxPrefix) break;
     OutboxItem item;
     item.key = it->key().ToString();
@@ -439,34 +471,35 @@ absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
 }
 
 absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& codes) {
-  RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
   Job job;
   size_t moved = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
-    if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
-    v1::QuarantinedRecord quarantined;
-    if (!quarantined.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      continue;  // stays for an operator
+  {  // the iterator and the database are released before the committer may reopen it
+    RENKEI_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::DB> db, Database());
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(SequenceKey(kQuarantinePrefix, 0)); it->Valid(); it->Next()) {
+      if (it->key().empty() || it->key()[0] != kQuarantinePrefix) break;
+      v1::QuarantinedRecord quarantined;
+      if (!quarantined.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        continue;  // stays for an operator
+      }
+      if (std::find(codes.begin(), codes.end(),
+                    static_cast<absl::StatusCode>(quarantined.code())) == codes.end()) {
+        continue;
+      }
+      v1::OutboxRecord waiting;
+      waiting.set_record(quarantined.record());
+      *waiting.mutable_request() = quarantined.request();
+      std::string key = it->key().ToString();
+      job.batch.Delete(key);
+      key[0] = kOutboxPrefix;
+      job.batch.Put(key, waiting.SerializeAsString());
+      job.outbox_added.emplace_back(key, RecordTime(quarantined.record()));
+      --job.quarantine_change;
+      ++moved;
     }
-    if (std::find(codes.begin(), codes.end(), static_cast<absl::StatusCode>(quarantined.code())) ==
-        codes.end()) {
-      continue;
-    }
-    v1::OutboxRecord waiting;
-    waiting.set_record(quarantined.record());
-    *waiting.mutable_request() = quarantined.request();
-    std::string key = it->key().ToString();
-    job.batch.Delete(key);
-    key[0] = kOutboxPrefix;
-    job.batch.Put(key, waiting.SerializeAsString());
-    job.outbox_added.emplace_back(key, RecordTime(quarantined.record()));
-    --job.quarantine_change;
-    ++moved;
+    RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
   }
-  RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
   if (moved == 0) return moved;
-  db.reset();  // the committer may need to reopen it
   RENKEI_RETURN_IF_ERROR(EnqueueAndWait(std::move(job)));
   return moved;
 }

@@ -123,9 +123,11 @@ class MessageLog final : public ExchangeRecorder {
   // background threads and tests, never for a reactor thread. An empty batch flushes.
   absl::Status WriteAndWait(rocksdb::WriteBatch batch);
 
-  // Queue bounds: refused beyond the limit; new exchanges not admitted beyond high water.
+  // Queue bounds, in writes and in bytes: refused beyond the limit; new exchanges (and
+  // operational records) not admitted beyond high water, half the limit.
   static constexpr size_t kQueueLimit = 8192;
-  static constexpr size_t kQueueHighWater = 4096;
+  static constexpr size_t kQueueHighWater = kQueueLimit / 2;
+  static constexpr size_t kQueueByteLimit = 256 << 20;
 
  private:
   // One queued write: a chain entry (linked by the committer), other writes, or both.
@@ -141,6 +143,7 @@ class MessageLog final : public ExchangeRecorder {
     std::vector<std::pair<std::string, absl::Time>> outbox_added;
     int64_t quarantine_change = 0;
     RecordDone done;  // may be empty
+    size_t bytes() const;  // what it holds, against the queue's byte budget
   };
 
   MessageLog(std::string directory, std::unique_ptr<rocksdb::DB> db, bool store_bodies,
@@ -183,6 +186,7 @@ class MessageLog final : public ExchangeRecorder {
 
   mutable absl::Mutex mu_;
   std::vector<Job> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Not OK after a failed write: everything is refused until a reopen succeeds.
   absl::Status failure_ ABSL_GUARDED_BY(mu_);

@@ -382,12 +382,18 @@ class HeldDisk : public rocksdb::FileSystemWrapper {
 };
 
 TEST(MessageLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
+  // Declared before the log: its destructor still runs completions that use them.
+  absl::Mutex mu;
+  std::vector<absl::Status> outcomes;
   auto disk = std::make_shared<HeldDisk>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
   auto log = MessageLog::Open(FreshDirectory("held"), false, env.get());
   ASSERT_TRUE(log.ok()) << log.status();
-  absl::Mutex mu;
-  std::vector<absl::Status> outcomes;
+  // Whatever fails below, the disk is released before the log's destructor waits on it.
+  struct ReleaseAtExit {
+    HeldDisk& disk;
+    ~ReleaseAtExit() { disk.Release(); }
+  } release_at_exit{*disk};
   auto append = [&](const std::string& id) {
     v1::SignedHeader request, response;
     ExchangeEvidence evidence;

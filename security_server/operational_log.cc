@@ -29,7 +29,16 @@ void OperationalLog::Record(const v1::OperationalRecord& record) {
   rocksdb::WriteBatch batch;
   batch.Put(key, record.SerializeAsString());
   absl::Status status = message_log_.WriteUnsynced(std::move(batch));
-  if (!status.ok()) Log(LogLevel::kWarning, "operational", status.ToString(), record.message_id());
+  if (status.ok()) return;
+  // Dropped under overload or a failed disk: counted, and said at most once a minute, so
+  // that the overload does not also become a log flood.
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  int64_t last = last_warned_.load(std::memory_order_relaxed);
+  if (now - last >= 60 && last_warned_.compare_exchange_strong(last, now)) {
+    Log(LogLevel::kWarning, "operational",
+        absl::StrCat("operational records dropped (", dropped(), " so far): ", status.ToString()));
+  }
 }
 
 absl::StatusOr<v1::OperationalDataResponse> OperationalLog::Query(absl::Time from, absl::Time to,
@@ -58,7 +67,7 @@ absl::StatusOr<v1::OperationalDataResponse> OperationalLog::Query(absl::Time fro
 absl::Status OperationalLog::DeleteExpired(absl::Time now) {
   rocksdb::WriteBatch batch;
   batch.DeleteRange(NumberedKey(kPrefix, 0), NumberedKey(kPrefix, TimeKey(now - retention_)));
-  return message_log_.WriteAndWait(std::move(batch));
+  return message_log_.WriteUnsynced(std::move(batch));
 }
 
 }  // namespace renkei

@@ -27,13 +27,18 @@ class OperationalLog {
   absl::StatusOr<v1::OperationalDataResponse> Query(absl::Time from, absl::Time to,
                                                     int limit) const;
 
-  // Deletes records older than the retention period, and waits for it.
+  // Queues the deletion of records older than the retention period.
   absl::Status DeleteExpired(absl::Time now);
+
+  // Records not kept because the message log refused them (overload, a failed disk).
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
   MessageLog& message_log_;
   const absl::Duration retention_;
   std::atomic<uint64_t> sequence_{0};  // disambiguates records of the same nanosecond
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<int64_t> last_warned_{0};  // unix seconds of the last warning about drops
 };
 
 }  // namespace renkei

@@ -39,6 +39,7 @@ TEST(OperationalLog, QueriesByTimeRangeAndForgetsAfterRetention) {
   EXPECT_TRUE(limited->truncated());
 
   ASSERT_TRUE(log.DeleteExpired(t0 + absl::Hours(24 + 5)).ok());
+  ASSERT_TRUE((*message_log)->WriteAndWait({}).ok());
   auto remaining = log.Query(t0, t0 + absl::Hours(100), 100);
   // Kept: everything received at or after now - retention (hours 5..9).
   ASSERT_EQ(remaining->records_size(), 5);

@@ -172,8 +172,8 @@ absl::Status OutboxShipper::Send(const Federation& federation, Batch& batch,
   return problem;
 }
 
-absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
-  *shipped_something = false;
+absl::Status OutboxShipper::ShipOnce(bool* more_waiting) {
+  *more_waiting = false;
   std::shared_ptr<const Federation> federation = configuration_.Current();
   if (federation->configuration().ledger_addresses().empty()) return absl::OkStatus();
   if (broker_certificate_ == nullptr) {
@@ -197,6 +197,7 @@ absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
   auto items = outbox_.ReadOutbox(limits_.max_batch_records);
   if (!items.ok()) return items.status();
   if (items->empty()) return absl::OkStatus();
+  *more_waiting = items->size() == limits_.max_batch_records;
 
   // What cannot be shipped at all is quarantined here; the rest fills one batch.
   std::vector<MessageLog::Settlement> settled;
@@ -243,7 +244,6 @@ absl::Status OutboxShipper::ShipOnce(bool* shipped_something) {
             .Increment();
       }
     }
-    *shipped_something = true;
   }
   return problem;
 }
@@ -255,8 +255,8 @@ void OutboxShipper::Run() {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
     }
-    bool shipped = false;
-    absl::Status status = ShipOnce(&shipped);
+    bool more_waiting = false;
+    absl::Status status = ShipOnce(&more_waiting);
     {
       absl::MutexLock lock(&mu_);
       last_problem_ = status;
@@ -267,8 +267,9 @@ void OutboxShipper::Run() {
           absl::StrCat("shipping to the ledger failed, retrying in ", absl::FormatDuration(wait),
                        ": ", status.ToString()));
     } else {
-      // More may be waiting right behind a full batch.
-      wait = shipped ? absl::ZeroDuration() : limits_.idle_interval;
+      // Right away behind a full batch; otherwise records gather into the next one (one
+      // ledger round trip per batch, not per record).
+      wait = more_waiting ? absl::ZeroDuration() : limits_.idle_interval;
     }
   }
 }

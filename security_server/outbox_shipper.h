@@ -55,8 +55,9 @@ class OutboxShipper {
   void Stop();
 
   // One round: ships what fits in one batch. OK with nothing to do; otherwise the
-  // first problem met (records already settled stay settled).
-  absl::Status ShipOnce(bool* shipped_something);
+  // first problem met (records already settled stay settled). `more_waiting`: the round
+  // took a full batch, so more may wait right behind it.
+  absl::Status ShipOnce(bool* more_waiting);
 
   // Why the last round could not ship everything it tried (OK when it could).
   absl::Status last_problem() const;

@@ -247,6 +247,10 @@ void SecurityServer::RegisterComputedMetrics() {
   r.AddComputedGauge("renkei_security_server_outbox_quarantine_records",
                      "Access records in the outbox quarantine, waiting for an operator.",
                      [this] { return static_cast<double>(message_log_->QuarantineSize()); });
+  r.AddComputedGauge("renkei_security_server_operational_records_dropped",
+                     "Operational records not kept since start: the message log was "
+                     "overloaded or its disk failing (evidence is never dropped).",
+                     [this] { return static_cast<double>(operational_log_->dropped()); });
   r.AddComputedGauge("renkei_security_server_configuration_version",
                      "Version of the global configuration in force.", [this] {
                        return static_cast<double>(configuration_->Current()->configuration().version());
@@ -287,8 +291,8 @@ void SecurityServer::Shutdown(absl::Duration grace) {
   // Last: one more attempt to ship what the drained calls recorded.
   if (shipper_) {
     shipper_->Stop();
-    bool shipped = false;
-    shipper_->ShipOnce(&shipped).IgnoreError();
+    bool more_waiting = false;
+    shipper_->ShipOnce(&more_waiting).IgnoreError();
   }
 }
 
