@@ -79,7 +79,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     absl::Time started = absl::Now();
     auto prepared = endpoint_.consumer().Prepare(std::move(call));
     operational_.set_prepare_us(absl::ToInt64Microseconds(absl::Now() - started));
-    metrics_.ObserveStage("local_prepare", absl::Now() - started);
+    metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalPrepare, absl::Now() - started);
     if (!prepared.ok()) {
       metrics_.CountRejection("local", prepared.status().code());
       Refuse(prepared.status(), "");
@@ -107,7 +107,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
  private:
   void OnPeerDone(const grpc::Status& status) {
     const std::string& message_id = prepared_.header.message_id();
-    metrics_.ObserveStage("peer_round_trip", absl::Now() - peer_call_started_);
+    metrics_.ObserveStage(ExchangeMetrics::Stage::kPeerRoundTrip, absl::Now() - peer_call_started_);
     operational_.set_peer_round_trip_us(absl::ToInt64Microseconds(absl::Now() - peer_call_started_));
     context_->AddTrailingMetadata(kMessageIdKey, message_id);
     if (!status.ok()) {
@@ -126,7 +126,7 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
 
   // The answer verified and its evidence durable (on the message log's committer), or refused.
   void OnCompleted(absl::StatusOr<ProviderAnswer> answer) {
-    metrics_.ObserveStage("local_complete", absl::Now() - completing_);
+    metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalComplete, absl::Now() - completing_);
     operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing_));
     if (!answer.ok()) {
       metrics_.CountRejection("local", answer.status().code());

@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
   operational->set_peer_address(context->peer());
   operational->set_request_bytes(static_cast<int64_t>(request->payload().size()));
   auto verified = provider_.Verify(PeerCertificateSha256(context->auth_context()), *request);
-  metrics_.ObserveStage("verify", absl::Now() - started);
+  metrics_.ObserveStage(ExchangeMetrics::Stage::kVerify, absl::Now() - started);
   operational->set_verify_us(absl::ToInt64Microseconds(absl::Now() - started));
   if (!verified.ok()) {
     metrics_.CountRejection("peer", verified.status().code());
@@ -88,7 +88,7 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
       .UnaryCall(call->context.get(), method, grpc::StubOptions(), &call->request,
                  &call->response, [this, call, request, response, reactor, method, started,
                                    provider_call_started, operational](grpc::Status status) {
-                   metrics_.ObserveStage("provider_call", absl::Now() - provider_call_started);
+                   metrics_.ObserveStage(ExchangeMetrics::Stage::kProviderCall, absl::Now() - provider_call_started);
                    operational->set_provider_call_us(
                        absl::ToInt64Microseconds(absl::Now() - provider_call_started));
                    const absl::Time answering = absl::Now();

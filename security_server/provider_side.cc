@@ -182,7 +182,7 @@ void ProviderSide::Answer(const VerifiedRequest& verified, const v1::ExchangeReq
   }
   *response->mutable_response() = *std::move(signed_header);
   response->set_payload(std::move(payload));
-  if (metrics_) metrics_->ObserveStage("sign", absl::Now() - sign_started);
+  if (metrics_) metrics_->ObserveStage(ExchangeMetrics::Stage::kSign, absl::Now() - sign_started);
 
   // What the ledger will hold: who used whose data, why, and the link to the evidence.
   const v1::RequestHeader& request_header = verified.header;
@@ -212,7 +212,7 @@ void ProviderSide::Answer(const VerifiedRequest& verified, const v1::ExchangeReq
   evidence.access_record = &record;
   recorder_.Record(evidence, [this, response = std::move(response), done = std::move(done),
                               record_started = absl::Now()](absl::Status recorded) mutable {
-    if (metrics_) metrics_->ObserveStage("outbox", absl::Now() - record_started);
+    if (metrics_) metrics_->ObserveStage(ExchangeMetrics::Stage::kOutbox, absl::Now() - record_started);
     if (!recorded.ok()) {
       std::move(done)(absl::UnavailableError(
           absl::StrCat("exchange could not be recorded, answer withheld: ", recorded.message())));

@@ -3,6 +3,7 @@
 #ifndef RENKEI_SECURITY_SERVER_SERVER_METRICS_H_
 #define RENKEI_SECURITY_SERVER_SERVER_METRICS_H_
 
+#include <array>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,8 +22,11 @@ class ExchangeMetrics {
                      const std::string& service, absl::StatusCode outcome);
   // side: "local" or "peer"; the reason is derived from the code (README "Metrics").
   void CountRejection(const std::string& side, absl::StatusCode code);
-  // stage: local_prepare, peer_round_trip, local_complete, verify, provider_call, sign, outbox.
-  void ObserveStage(const std::string& stage, absl::Duration duration);
+  // The stages of an exchange, each a fixed series resolved once.
+  enum class Stage {
+    kLocalPrepare, kPeerRoundTrip, kLocalComplete, kVerify, kProviderCall, kSign, kOutbox,
+  };
+  void ObserveStage(Stage stage, absl::Duration duration);
   Gauge& in_flight() { return in_flight_; }
 
   static std::string RejectionReason(absl::StatusCode code);
@@ -30,7 +34,7 @@ class ExchangeMetrics {
  private:
   Family<Counter>& exchanges_;
   Family<Counter>& rejections_;
-  Family<Histogram>& stages_;
+  std::array<Histogram*, 7> stages_;
   Gauge& in_flight_;
 };
 
