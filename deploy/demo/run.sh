@@ -122,12 +122,19 @@ provided_services {
   subsystem: "JP/MUNI/131016/resident-registry"
   backend_address: "127.0.0.1:7101"
   methods: "/renkei.municipal.v1.ResidentRegistry/GetResident"
+  methods: "/renkei.municipal.v1.ResidentRegistry/GetResidenceCertificate"
 }
-# The child-allowance system may read resident records; the pension system may not.
+# The child-allowance system may read resident records and copies of them (住民票の写し, up
+# to 1 MiB: what renkei-bench --payload measures); the pension system may not.
 access_rights {
   client: "JP/GOV/MHLW/child-allowance"
   service: "JP/MUNI/131016/resident-registry"
   method: "/renkei.municipal.v1.ResidentRegistry/GetResident"
+}
+access_rights {
+  client: "JP/GOV/MHLW/child-allowance"
+  service: "JP/MUNI/131016/resident-registry"
+  method: "/renkei.municipal.v1.ResidentRegistry/GetResidenceCertificate"
 }
 message_log { directory: "message-log" }
 pseudonym_pepper_file: "../pki/pepper"

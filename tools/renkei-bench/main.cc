@@ -5,6 +5,10 @@
 //
 //   renkei-bench --seconds 10 --concurrency 16            # closed loop: 16 callers
 //   renkei-bench --seconds 10 --concurrency 64 --rate 1000  # open loop: 1000 calls/s
+//   renkei-bench --payload all                            # one block per payload size
+// --payload picks the call: `small` is GetResident (a record of a few hundred bytes); `1k`,
+// `64k` and `1m` are GetResidenceCertificate as TEXT, SCAN_LOW and SCAN_HIGH (documents of
+// 1 KiB, 64 KiB and 1 MiB). Each block has its own direct baseline, measured just before.
 // In the open loop, latency counts from each call's intended send time, so that a queue
 // building up is not hidden. The demo federation (bash deploy/demo.sh --keep-running)
 // provides both endpoints.
@@ -13,9 +17,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,6 +31,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -43,8 +50,70 @@ ABSL_FLAG(double, rate, 0,
           "from the intended send time. 0: closed loop (each caller calls again at once).");
 ABSL_FLAG(std::string, server_process, "renkei-security",
           "Name (/proc/PID/comm) of the security server processes whose CPU time is reported.");
+ABSL_FLAG(std::string, payload, "small",
+          "Response payload measured: small (GetResident, a few hundred bytes), 1k, 64k or 1m "
+          "(GetResidenceCertificate as TEXT, SCAN_LOW or SCAN_HIGH), a comma-separated list of "
+          "these, or all. One block per size, each with its own direct baseline.");
 
 namespace {
+
+using renkei::municipal::v1::GetResidenceCertificateRequest;
+
+// What one block measures: which call, and for GetResidenceCertificate which rendering.
+struct Workload {
+  const char* name;         // --payload value
+  const char* description;  // the call, for the block's title
+  bool certificate;         // GetResidenceCertificate; else GetResident
+  GetResidenceCertificateRequest::Rendering rendering;
+};
+
+constexpr Workload kWorkloads[] = {
+    {"small", "GetResident", false, GetResidenceCertificateRequest::RENDERING_UNSPECIFIED},
+    {"1k", "GetResidenceCertificate TEXT", true, GetResidenceCertificateRequest::TEXT},
+    {"64k", "GetResidenceCertificate SCAN_LOW", true, GetResidenceCertificateRequest::SCAN_LOW},
+    {"1m", "GetResidenceCertificate SCAN_HIGH", true, GetResidenceCertificateRequest::SCAN_HIGH},
+};
+
+// The workloads --payload names, in the order given; empty if a name is unknown.
+std::vector<const Workload*> SelectedWorkloads(const std::string& flag) {
+  std::vector<const Workload*> selected;
+  for (absl::string_view name : absl::StrSplit(flag, ',', absl::SkipWhitespace())) {
+    if (name == "all") {
+      for (const Workload& w : kWorkloads) selected.push_back(&w);
+      continue;
+    }
+    const Workload* found = nullptr;
+    for (const Workload& w : kWorkloads) {
+      if (name == w.name) found = &w;
+    }
+    if (found == nullptr) return {};
+    selected.push_back(found);
+  }
+  return selected;
+}
+
+// One call of the workload's method on `stub`. On success, `*response_bytes` is the size of
+// the response message as it crossed the wire (the exchange's response payload).
+grpc::Status Call(renkei::municipal::v1::ResidentRegistry::Stub& stub, grpc::ClientContext* context,
+                  const Workload& workload, size_t* response_bytes) {
+  const std::string resident = absl::GetFlag(FLAGS_resident);
+  grpc::Status status;
+  if (workload.certificate) {
+    GetResidenceCertificateRequest request;
+    request.set_resident_code(resident);
+    request.set_rendering(workload.rendering);
+    renkei::municipal::v1::ResidenceCertificate response;
+    status = stub.GetResidenceCertificate(context, request, &response);
+    if (status.ok()) *response_bytes = response.ByteSizeLong();
+  } else {
+    renkei::municipal::v1::GetResidentRequest request;
+    request.set_resident_code(resident);
+    renkei::municipal::v1::GetResidentResponse response;
+    status = stub.GetResident(context, request, &response);
+    if (status.ok()) *response_bytes = response.ByteSizeLong();
+  }
+  return status;
+}
 
 // User + system CPU seconds of every process named `name` (/proc/PID/comm).
 double CpuSecondsOf(const std::string& name) {
@@ -78,6 +147,8 @@ struct Result {
   uint64_t ok = 0, failed = 0;
   double seconds = 0;
   double server_cpu_seconds = 0;
+  size_t response_bytes = 0;  // of one successful call; 0 if none succeeded
+  std::string first_error;    // of one failed call, to say why
   std::vector<double> latencies_ms;
   double Rate() const { return ok / seconds; }
   double Percentile(double p) const {
@@ -86,7 +157,7 @@ struct Result {
   }
 };
 
-Result Measure(const std::string& address, bool through_renkei) {
+Result Measure(const std::string& address, bool through_renkei, const Workload& workload) {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto stub = renkei::municipal::v1::ResidentRegistry::NewStub(channel);
   const int threads = absl::GetFlag(FLAGS_concurrency);
@@ -102,6 +173,8 @@ Result Measure(const std::string& address, bool through_renkei) {
     workers.emplace_back([&] {
       std::vector<double> latencies;
       uint64_t ok = 0, failed = 0;
+      size_t response_bytes = 0;
+      std::string error;
       while (absl::Now() < end) {
         absl::Time intended = absl::Now();
         if (rate > 0) {
@@ -117,20 +190,23 @@ Result Measure(const std::string& address, bool through_renkei) {
           context.AddMetadata("renkei-subject", absl::GetFlag(FLAGS_resident));
           context.AddMetadata("renkei-purpose", "benchmark");
         }
-        renkei::municipal::v1::GetResidentRequest request;
-        request.set_resident_code(absl::GetFlag(FLAGS_resident));
-        renkei::municipal::v1::GetResidentResponse response;
-        grpc::Status status = stub->GetResident(&context, request, &response);
+        grpc::Status status = Call(*stub, &context, workload, &response_bytes);
         if (status.ok()) {
           ++ok;
           latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - intended));
         } else {
           ++failed;
+          if (error.empty()) {
+            error = absl::StrFormat("code %d: %s", static_cast<int>(status.error_code()),
+                                    status.error_message());
+          }
         }
       }
       absl::MutexLock lock(&mu);
       result.ok += ok;
       result.failed += failed;
+      if (result.response_bytes == 0) result.response_bytes = response_bytes;
+      if (result.first_error.empty()) result.first_error = error;
       result.latencies_ms.insert(result.latencies_ms.end(), latencies.begin(), latencies.end());
     });
   }
@@ -150,6 +226,31 @@ void Print(const char* name, const Result& r) {
     std::cout << absl::StrFormat("  p%g %.2f", p * 100, r.Percentile(p));
   }
   std::cout << "\n";
+  if (!r.first_error.empty()) std::cout << "  first failure: " << r.first_error << "\n";
+}
+
+// One block: the direct baseline, then the same calls through the security servers.
+// True if both succeeded at least once.
+bool Bench(const Workload& workload) {
+  std::cout << absl::StrFormat("\n== payload %s: %s\n", workload.name, workload.description);
+  Result direct = Measure(absl::GetFlag(FLAGS_direct), false, workload);
+  Print("baseline: direct to the backend", direct);
+  Result renkei = Measure(absl::GetFlag(FLAGS_security_server), true, workload);
+  Print("through two security servers", renkei);
+  std::cout << absl::StrFormat("ratio (renkei / direct): throughput %.3f\n",
+                               renkei.Rate() / std::max(direct.Rate(), 1e-9));
+  std::cout << "added latency ms:";
+  for (double p : kPercentiles) {
+    std::cout << absl::StrFormat("  p%g %.2f", p * 100, renkei.Percentile(p) - direct.Percentile(p));
+  }
+  std::cout << "\n";
+  std::cout << absl::StrFormat(
+      "security servers (%s): %.2f CPU-s per 1000 exchanges\n",
+      absl::GetFlag(FLAGS_server_process),
+      renkei.ok > 0 ? renkei.server_cpu_seconds * 1000.0 / renkei.ok : 0.0);
+  std::cout << absl::StrFormat("response payload bytes (one call): direct %u, through renkei %u\n",
+                               direct.response_bytes, renkei.response_bytes);
+  return renkei.ok > 0 && direct.ok > 0;
 }
 
 }  // namespace
@@ -164,25 +265,18 @@ int main(int argc, char** argv) {
   };
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
+  const std::vector<const Workload*> workloads = SelectedWorkloads(absl::GetFlag(FLAGS_payload));
+  if (workloads.empty()) {
+    std::cerr << "renkei-bench: --payload " << absl::GetFlag(FLAGS_payload)
+              << ": give small, 1k, 64k, 1m, a comma-separated list of them, or all\n";
+    return 2;
+  }
   const double rate = absl::GetFlag(FLAGS_rate);
   std::cout << absl::StrFormat("%s, %d callers, %d s per measurement\n",
                                rate > 0 ? absl::StrFormat("open loop at %.0f calls/s", rate)
                                         : std::string("closed loop"),
                                absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_seconds));
-  Result direct = Measure(absl::GetFlag(FLAGS_direct), false);
-  Print("baseline: direct to the backend", direct);
-  Result renkei = Measure(absl::GetFlag(FLAGS_security_server), true);
-  Print("through two security servers", renkei);
-  std::cout << absl::StrFormat("ratio (renkei / direct): throughput %.3f\n",
-                               renkei.Rate() / std::max(direct.Rate(), 1e-9));
-  std::cout << "added latency ms:";
-  for (double p : kPercentiles) {
-    std::cout << absl::StrFormat("  p%g %.2f", p * 100, renkei.Percentile(p) - direct.Percentile(p));
-  }
-  std::cout << "\n";
-  std::cout << absl::StrFormat(
-      "security servers (%s): %.2f CPU-s per 1000 exchanges\n",
-      absl::GetFlag(FLAGS_server_process),
-      renkei.ok > 0 ? renkei.server_cpu_seconds * 1000.0 / renkei.ok : 0.0);
-  return renkei.ok > 0 && direct.ok > 0 ? 0 : 1;
+  bool all_ok = true;
+  for (const Workload* workload : workloads) all_ok = Bench(*workload) && all_ok;
+  return all_ok ? 0 : 1;
 }
