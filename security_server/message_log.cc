@@ -280,11 +280,16 @@ void MessageLog::Commit(std::vector<Job> jobs) {
     if (status.ok()) {
       rocksdb::WriteOptions options;
       options.sync = sync;
+      {
+        absl::MutexLock lock(&mu_);
+        writing_since_ = absl::Now();
+      }
       status = FromRocks((*db)->Write(options, &batch), "write");
     }
   }
   {
     absl::MutexLock lock(&mu_);
+    writing_since_.reset();
     if (status.ok()) {
       next_sequence_ = sequence;
       last_hash_ = std::move(last_hash);
@@ -596,6 +601,11 @@ std::optional<absl::Time> MessageLog::OldestOutboxTime() const {
   // Keys are in sequence order, which is the order records were made in.
   if (waiting_.outbox.empty()) return std::nullopt;
   return waiting_.outbox.begin()->second;
+}
+
+absl::Duration MessageLog::WriteStalledFor() const {
+  absl::MutexLock lock(&mu_);
+  return writing_since_.has_value() ? absl::Now() - *writing_since_ : absl::ZeroDuration();
 }
 
 absl::Status MessageLog::health() const {

@@ -110,6 +110,9 @@ class MessageLog final : public ExchangeRecorder {
   std::optional<absl::Time> OldestOutboxTime() const;
   // OK while appends work; the write error that stopped them otherwise.
   absl::Status health() const;
+  // How long the write in progress has been waiting on the disk (zero when none is): a disk
+  // that hangs fails nothing, so health checks look at this too.
+  absl::Duration WriteStalledFor() const;
   // After a write error: has the committer try to bring the log back (the disk has space
   // again, say), and waits for the attempt. OK when appends work again.
   absl::Status Recover();
@@ -196,6 +199,7 @@ class MessageLog final : public ExchangeRecorder {
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_hash_ ABSL_GUARDED_BY(mu_);
   Waiting waiting_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> writing_since_ ABSL_GUARDED_BY(mu_);
   std::thread committer_;
 };
 

@@ -414,6 +414,8 @@ TEST(MessageLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
   disk->Hold();
   append("first");  // the committer takes it, and waits on the disk
   ASSERT_TRUE(disk->WaitForHeldSync()) << "the committer never synced";
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_GE((*log)->WriteStalledFor(), absl::Milliseconds(20)) << "health checks see the stall";
   // This thread is not the committer: every Record returns while the disk is held.
   for (size_t i = 0; i < MessageLog::kQueueLimit; ++i) append(absl::StrCat("queued-", i));
   EXPECT_EQ(completed(), 0u) << "nothing is acknowledged before it is durable";
@@ -431,6 +433,7 @@ TEST(MessageLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
   ASSERT_EQ(completed(), MessageLog::kQueueLimit + 2);
   for (size_t i = 1; i < outcomes.size(); ++i) ASSERT_TRUE(outcomes[i].ok()) << outcomes[i];
   EXPECT_TRUE((*log)->Admit().ok());
+  EXPECT_EQ((*log)->WriteStalledFor(), absl::ZeroDuration());
   EXPECT_EQ((*log)->size(), MessageLog::kQueueLimit + 1);
   EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
   log->reset();  // before the env it writes through

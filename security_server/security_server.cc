@@ -195,6 +195,11 @@ absl::Status SecurityServer::CheckHealth() const {
   }
   absl::Status log = message_log_->health();
   if (!log.ok()) problems.push_back(absl::StrCat("message log not writable: ", log.message()));
+  const absl::Duration stalled = message_log_->WriteStalledFor();
+  if (stalled > absl::Seconds(5)) {
+    problems.push_back(absl::StrCat("message log: a write has waited on the disk for ",
+                                    absl::FormatDuration(stalled)));
+  }
   auto oldest = message_log_->OldestOutboxTime();
   const int64_t stuck_seconds = settings_->config.outbox_stuck_seconds() > 0
                                     ? settings_->config.outbox_stuck_seconds()
