@@ -24,7 +24,7 @@ TEST(OperationalLog, QueriesByTimeRangeAndForgetsAfterRetention) {
   const absl::Time t0 = absl::FromUnixSeconds(1795000000);
   for (int i = 0; i < 10; ++i) log.Record(At(t0 + absl::Hours(i), std::to_string(i)));
   log.Record(At(t0 + absl::Hours(3), "3b"));  // same instant as "3"
-  ASSERT_TRUE((*message_log)->WriteAndWait({}).ok());  // records are queued, not waited for
+  ASSERT_TRUE((*message_log)->WriteAndWait(rocksdb::WriteBatch()).ok());  // records are queued, not waited for
 
   auto window = log.Query(t0 + absl::Hours(3), t0 + absl::Hours(5), 100);
   ASSERT_TRUE(window.ok());
@@ -39,7 +39,7 @@ TEST(OperationalLog, QueriesByTimeRangeAndForgetsAfterRetention) {
   EXPECT_TRUE(limited->truncated());
 
   ASSERT_TRUE(log.DeleteExpired(t0 + absl::Hours(24 + 5)).ok());
-  ASSERT_TRUE((*message_log)->WriteAndWait({}).ok());
+  ASSERT_TRUE((*message_log)->WriteAndWait(rocksdb::WriteBatch()).ok());
   auto remaining = log.Query(t0, t0 + absl::Hours(100), 100);
   // Kept: everything received at or after now - retention (hours 5..9).
   ASSERT_EQ(remaining->records_size(), 5);

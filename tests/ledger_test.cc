@@ -92,13 +92,24 @@ absl::StatusOr<History> ReadHistory(LiveFederation& federation, const std::strin
   return history;
 }
 
-// Polls until the resident sees `expected` records, all provable.
+// Polls until the resident sees `expected` records, among them every one of `ids`, all
+// provable. (A count alone can be reached early: records of exchanges whose answer a crash
+// kept from the consumer count too.)
 absl::StatusOr<History> AwaitHistory(LiveFederation& federation, const std::string& token,
-                                     size_t expected) {
+                                     size_t expected,
+                                     const std::multiset<std::string>& ids = {}) {
   absl::StatusOr<History> history;
   LiveFederation::Eventually([&] {
     history = ReadHistory(federation, token);
-    return history.ok() && history->records.size() >= expected && history->pending == 0;
+    if (!history.ok() || history->records.size() < expected || history->pending != 0) {
+      return false;
+    }
+    std::set<std::string> recorded;
+    for (const auto& record : history->records) recorded.insert(record.message_id());
+    for (const std::string& id : ids) {
+      if (recorded.count(id) == 0) return false;
+    }
+    return true;
   }, absl::Seconds(60));
   return history;
 }
@@ -559,7 +570,7 @@ TEST(Ledger, CrashesLoseAndDuplicateNothing) {
 
   auto token = federation.SignIn("131016-0001", saito);
   ASSERT_TRUE(token.ok()) << token.status();
-  auto history = AwaitHistory(federation, *token, received.size());
+  auto history = AwaitHistory(federation, *token, received.size(), received);
   ASSERT_TRUE(history.ok());
   std::multiset<std::string> recorded;
   for (const auto& record : history->records) recorded.insert(record.message_id());

@@ -81,9 +81,12 @@ class Load {
   std::multiset<std::string> received_ ABSL_GUARDED_BY(mu_);
 };
 
-// Every record of the resident, once all are in a tree head.
+// Every record of the resident, once all are in a tree head and every id of `answered` is
+// among them. (A count alone can be reached early: records of exchanges whose answer a
+// crash kept from the consumer count too, while answered ones still wait in an outbox.)
 absl::StatusOr<std::multiset<std::string>> LedgerIds(LiveFederation& federation,
-                                                    const PrivateKey& key, size_t at_least) {
+                                                    const PrivateKey& key,
+                                                    const std::set<std::string>& answered) {
   auto token = federation.SignIn("131016-0001", key);
   if (!token.ok()) return token.status();
   std::multiset<std::string> ids;
@@ -102,7 +105,11 @@ absl::StatusOr<std::multiset<std::string>> LedgerIds(LiveFederation& federation,
       pending += page.pending();
       request.set_page_token(page.next_page_token());
     } while (!request.page_token().empty());
-    return ids.size() >= at_least && pending == 0;
+    if (pending != 0) return false;
+    for (const std::string& id : answered) {
+      if (ids.count(id) == 0) return false;
+    }
+    return true;
   }, absl::Seconds(180));
   if (!complete) return absl::DeadlineExceededError("the ledger did not catch up");
   return ids;
@@ -123,8 +130,8 @@ std::set<std::string> ProviderLogIds(const std::string& directory) {
 
 void CheckInvariants(LiveFederation& federation, const PrivateKey& key,
                      const std::multiset<std::string>& received) {
-  auto recorded = LedgerIds(federation, key, std::set<std::string>(received.begin(),
-                                                                     received.end()).size());
+  auto recorded =
+      LedgerIds(federation, key, std::set<std::string>(received.begin(), received.end()));
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   for (const std::string& id : received) {
     EXPECT_EQ(received.count(id), 1u) << "answered twice: " << id;
