@@ -135,10 +135,13 @@ TEST_F(ServiceMetadataTest, OwnersFetchOperationalDataOfTheirServer) {
   // The consumer's server, asked by a system of its own member.
   auto consumer = v1::OperationalMonitoring::NewStub(
       federation_->LocalChannel(federation_->pension_client));
-  grpc::ClientContext consumer_context;
+  // Operational records are queued to the message log's committer: eventually there.
   v1::OperationalDataResponse consumer_data;
-  ASSERT_TRUE(consumer->GetOperationalData(&consumer_context, request, &consumer_data).ok());
-  ASSERT_GE(consumer_data.records_size(), 1);
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    grpc::ClientContext consumer_context;
+    return consumer->GetOperationalData(&consumer_context, request, &consumer_data).ok() &&
+           consumer_data.records_size() >= 1;
+  }, absl::Seconds(10)));
   const v1::OperationalRecord& out = *consumer_data.records().rbegin();
   EXPECT_EQ(out.role(), v1::OperationalRecord::CONSUMER);
   EXPECT_EQ(out.client(), kAllowance);
@@ -152,10 +155,12 @@ TEST_F(ServiceMetadataTest, OwnersFetchOperationalDataOfTheirServer) {
   // The provider's server (plaintext loopback endpoint) has the inbound side.
   auto provider = v1::OperationalMonitoring::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", federation_->provider_local_port), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext provider_context;
   v1::OperationalDataResponse provider_data;
-  ASSERT_TRUE(provider->GetOperationalData(&provider_context, request, &provider_data).ok());
-  ASSERT_GE(provider_data.records_size(), 1);
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    grpc::ClientContext provider_context;
+    return provider->GetOperationalData(&provider_context, request, &provider_data).ok() &&
+           provider_data.records_size() >= 1;
+  }, absl::Seconds(10)));
   const v1::OperationalRecord& in = *provider_data.records().rbegin();
   EXPECT_EQ(in.role(), v1::OperationalRecord::PROVIDER);
   EXPECT_EQ(in.message_id(), out.message_id());
