@@ -9,6 +9,7 @@
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "common/log_rate_limit.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -164,10 +165,15 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
 
   void Refuse(const absl::Status& status, const std::string& message_id) {
     CountExchange(status.code());
-    Log(LogLevel::kWarning, "local",
-        absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
-                     status.ToString()),
-        message_id);
+    // Counted in the metrics; logged at a bound a flood of bad calls cannot push past.
+    static LogRateLimit refusals(kRefusalLinesPerMinute);
+    if (std::optional<uint64_t> held_back = refusals.Admit(absl::Now())) {
+      Log(LogLevel::kWarning, "local",
+          absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
+                       status.ToString(),
+                       *held_back > 0 ? absl::StrCat(" (", *held_back, " more not logged)") : ""),
+          message_id);
+    }
     Finish(ToGrpcStatus(status));
   }
 

@@ -33,9 +33,7 @@ void OperationalLog::Record(const v1::OperationalRecord& record) {
   // Dropped under overload or a failed disk: counted, and said at most once a minute, so
   // that the overload does not also become a log flood.
   dropped_.fetch_add(1, std::memory_order_relaxed);
-  const int64_t now = absl::ToUnixSeconds(absl::Now());
-  int64_t last = last_warned_.load(std::memory_order_relaxed);
-  if (now - last >= 60 && last_warned_.compare_exchange_strong(last, now)) {
+  if (drop_warnings_.Admit(absl::Now()).has_value()) {
     Log(LogLevel::kWarning, "operational",
         absl::StrCat("operational records dropped (", dropped(), " so far): ", status.ToString()));
   }

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/log_rate_limit.h"
 #include "renkei/v1/operational.pb.h"
 #include "security_server/message_log.h"
 
@@ -38,7 +39,7 @@ class OperationalLog {
   const absl::Duration retention_;
   std::atomic<uint64_t> sequence_{0};  // disambiguates records of the same nanosecond
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<int64_t> last_warned_{0};  // unix seconds of the last warning about drops
+  LogRateLimit drop_warnings_{1};
 };
 
 }  // namespace renkei

@@ -4,6 +4,7 @@
 #include "common/grpc_status.h"
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "common/log_rate_limit.h"
 #include "common/envelope.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -65,9 +66,14 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
     operational->set_outcome(static_cast<int>(verified.status().code()));
     operational->set_total_us(absl::ToInt64Microseconds(absl::Now() - started));
     operational_log_.Record(*operational);
-    Log(LogLevel::kWarning, "peer",
-        absl::StrCat("refused request from ", context->peer(), ": ",
-                     verified.status().ToString()));
+    // Counted in the metrics; logged at a bound a hostile peer cannot push past.
+    static LogRateLimit refusals(kRefusalLinesPerMinute);
+    if (std::optional<uint64_t> held_back = refusals.Admit(absl::Now())) {
+      Log(LogLevel::kWarning, "peer",
+          absl::StrCat("refused request from ", context->peer(), ": ",
+                       verified.status().ToString(),
+                       *held_back > 0 ? absl::StrCat(" (", *held_back, " more not logged)") : ""));
+    }
     reactor->Finish(ToGrpcStatus(verified.status()));
     return reactor;
   }
