@@ -275,6 +275,7 @@ void ConsumerSide::Complete(const PreparedExchange& prepared,
   evidence.response = &response.response();
   evidence.request_payload = prepared.request.payload();
   evidence.response_payload = delivered->payload;
+  evidence.retained_bytes = delivered->payload.size();
   recorder_.Record(evidence, [delivered = std::move(delivered), done = std::move(done)](
                                  absl::Status recorded) mutable {
     if (!recorded.ok()) {

@@ -25,6 +25,9 @@ struct ExchangeEvidence {
   absl::string_view response_payload;
   // The provider side's access record for the ledger; stored in the outbox with the entry.
   const v1::AccessRecord* access_record = nullptr;
+  // Bytes the caller keeps alive until the record completes (the answer it will release):
+  // counted against the recorder's memory budget whether or not bodies are stored.
+  size_t retained_bytes = 0;
 };
 
 // Runs once the evidence is durable (OK), or cannot be made so (the exchange must fail).

@@ -9,6 +9,7 @@
 #include "common/rocksdb_options.h"
 #include "common/status_macros.h"
 #include "common/storage_helpers.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -97,6 +98,11 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> MessageLog::OpenDatabase(
   // disk read.
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Filters and indexes live in a bounded cache (the log grows for ever); those of the
+  // newest tables, where recent ids are, stay pinned.
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.create_if_missing = true;
   options.max_bgerror_resume_count = 0;
@@ -147,7 +153,7 @@ absl::StatusOr<std::shared_ptr<rocksdb::DB>> MessageLog::Database() const {
 
 size_t MessageLog::Job::bytes() const {
   return (entry.has_value() ? entry->ByteSizeLong() : 0) + outbox_record.size() +
-         batch.GetDataSize();
+         batch.GetDataSize() + retained_bytes;
 }
 
 absl::Status MessageLog::Enqueue(Job job) {
@@ -170,6 +176,7 @@ absl::Status MessageLog::Enqueue(Job job) {
                                                    queued_bytes_, " bytes already wait for the disk"));
     } else {
       queued_bytes_ += bytes;
+      job.charged = bytes;
       queue_.push_back(std::move(job));
       return absl::OkStatus();
     }
@@ -227,7 +234,6 @@ void MessageLog::CommitLoop() {
       mu_.Await(absl::Condition(&work));
       if (queue_.empty() && !recover_requested_) return;  // stopping, all written
       jobs.swap(queue_);
-      queued_bytes_ = 0;
       recover = recover_requested_;
     }
     if (!jobs.empty()) Commit(std::move(jobs));
@@ -294,9 +300,17 @@ void MessageLog::Commit(std::vector<Job> jobs) {
       next_sequence_ = sequence;
       last_hash_ = std::move(last_hash);
       for (Job& job : jobs) {
-        for (const std::string& key : job.outbox_removed) waiting_.outbox.erase(key);
-        for (auto& [key, time] : job.outbox_added) waiting_.outbox[key] = time;
-        waiting_.quarantined += job.quarantine_change;
+        // Counted only for records that were waiting: a settlement repeated across a
+        // reopen (its first write reached the disk after all) changes nothing twice.
+        for (const auto& [key, quarantined] : job.outbox_removed) {
+          if (waiting_.outbox.erase(key) > 0 && quarantined) ++waiting_.quarantined;
+        }
+        for (auto& [key, time] : job.outbox_added) {
+          if (waiting_.outbox.emplace(key, time).second && job.requeued &&
+              waiting_.quarantined > 0) {
+            --waiting_.quarantined;
+          }
+        }
       }
     } else if (failure_.ok()) {
       // Entries queued now would link to ones that are not on disk: they fail too, and the
@@ -304,9 +318,14 @@ void MessageLog::Commit(std::vector<Job> jobs) {
       failure_ = status;
     }
   }
+  size_t written_bytes = 0;
   for (Job& job : jobs) {
+    written_bytes += job.charged;
     if (job.done) std::move(job.done)(status);
   }
+  // Their memory is released only now: the completions held the answers until they ran.
+  absl::MutexLock lock(&mu_);
+  queued_bytes_ -= written_bytes;
 }
 
 absl::StatusOr<MessageLog::ChainTail> MessageLog::ReadChainTail(rocksdb::DB& db) {
@@ -344,6 +363,7 @@ void MessageLog::Record(const ExchangeEvidence& evidence, RecordDone done) {
     job.record_time = TimeOf(*evidence.access_record);
   }
   if (evidence.role == v1::MessageLogEntry::PROVIDER) job.answered_id = evidence.message_id;
+  job.retained_bytes = evidence.retained_bytes;
   job.done = std::move(done);
   Enqueue(std::move(job)).IgnoreError();  // a refusal runs `done` with it
 }
@@ -461,7 +481,7 @@ absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
   Job job;
   for (const Settlement& item : settled) {
     job.batch.Delete(item.key);
-    job.outbox_removed.push_back(item.key);
+    job.outbox_removed.emplace_back(item.key, item.receipt.empty());
     if (!item.receipt.empty()) {
       job.batch.Put(IdKey(kReceiptPrefix, item.message_id), item.receipt);
     } else {
@@ -469,7 +489,6 @@ absl::Status MessageLog::Settle(const std::vector<Settlement>& settled) {
       std::string key = item.key;
       key[0] = kQuarantinePrefix;
       job.batch.Put(key, item.quarantined.SerializeAsString());
-      ++job.quarantine_change;
     }
   }
   return EnqueueAndWait(std::move(job));
@@ -499,12 +518,12 @@ absl::StatusOr<size_t> MessageLog::Requeue(const std::vector<absl::StatusCode>& 
       key[0] = kOutboxPrefix;
       job.batch.Put(key, waiting.SerializeAsString());
       job.outbox_added.emplace_back(key, RecordTime(quarantined.record()));
-      --job.quarantine_change;
       ++moved;
     }
     RENKEI_RETURN_IF_ERROR(FromRocks(it->status(), "quarantine read"));
   }
   if (moved == 0) return moved;
+  job.requeued = true;
   RENKEI_RETURN_IF_ERROR(EnqueueAndWait(std::move(job)));
   return moved;
 }

@@ -141,12 +141,15 @@ class MessageLog final : public ExchangeRecorder {
     std::string answered_id;    // a request id answered as provider; empty: none
     rocksdb::WriteBatch batch;  // any other writes
     bool sync = true;
-    // Outbox bookkeeping once written: keys leaving it, records joining it, quarantine change.
-    std::vector<std::string> outbox_removed;
+    // Outbox bookkeeping once written: keys leaving it (true: into the quarantine), records
+    // joining it (from the quarantine: requeued).
+    std::vector<std::pair<std::string, bool>> outbox_removed;
     std::vector<std::pair<std::string, absl::Time>> outbox_added;
-    int64_t quarantine_change = 0;
+    bool requeued = false;
     RecordDone done;  // may be empty
+    size_t retained_bytes = 0;  // held by the caller until `done` runs
     size_t bytes() const;  // what it holds, against the queue's byte budget
+    size_t charged = 0;    // bytes() when it was queued
   };
 
   MessageLog(std::string directory, std::unique_ptr<rocksdb::DB> db, bool store_bodies,
@@ -189,6 +192,7 @@ class MessageLog final : public ExchangeRecorder {
 
   mutable absl::Mutex mu_;
   std::vector<Job> queue_ ABSL_GUARDED_BY(mu_);
+  // Bytes of the jobs queued or being written, until their completions ran.
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Not OK after a failed write: everything is refused until a reopen succeeds.

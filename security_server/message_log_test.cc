@@ -439,5 +439,54 @@ TEST(MessageLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
   log->reset();  // before the env it writes through
 }
 
+TEST(MessageLog, AnswersHeldUntilTheirRecordIsWrittenCountAgainstTheQueuesMemory) {
+  absl::Mutex mu;
+  std::vector<absl::Status> outcomes;
+  auto disk = std::make_shared<HeldDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  auto log = MessageLog::Open(FreshDirectory("held_bytes"), false, env.get());
+  ASSERT_TRUE(log.ok()) << log.status();
+  struct ReleaseAtExit {
+    HeldDisk& disk;
+    ~ReleaseAtExit() { disk.Release(); }
+  } release_at_exit{*disk};
+  auto append = [&](const std::string& id, size_t retained) {
+    v1::SignedHeader request, response;
+    ExchangeEvidence evidence;
+    evidence.role = v1::MessageLogEntry::CONSUMER;
+    evidence.message_id = id;
+    evidence.request = &request;
+    evidence.response = &response;
+    evidence.retained_bytes = retained;  // bodies are not stored: only the caller holds them
+    (*log)->Record(evidence, [&](absl::Status status) {
+      absl::MutexLock lock(&mu);
+      outcomes.push_back(std::move(status));
+    });
+  };
+  auto completed = [&] {
+    absl::MutexLock lock(&mu);
+    return outcomes.size();
+  };
+
+  disk->Hold();
+  append("being-written", MessageLog::kQueueByteLimit / 4);
+  ASSERT_TRUE(disk->WaitForHeldSync());
+  append("queued", MessageLog::kQueueByteLimit / 2);
+  EXPECT_EQ((*log)->Admit().code(), absl::StatusCode::kUnavailable)
+      << "the batch being written still counts: its answers wait in memory";
+  append("too-much", MessageLog::kQueueByteLimit / 2);
+  ASSERT_EQ(completed(), 1u) << "refused at once";
+  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kUnavailable) << outcomes[0];
+
+  disk->Release();
+  for (int i = 0; i < 3000 && completed() < 3; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(completed(), 3u);
+  EXPECT_TRUE(outcomes[1].ok() && outcomes[2].ok()) << outcomes[1] << outcomes[2];
+  // Counted free right after the completions ran (the last one may still be running).
+  for (int i = 0; i < 3000 && !(*log)->Admit().ok(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE((*log)->Admit().ok()) << "the memory is counted free once the answers left";
+  log->reset();
+}
+
 }  // namespace
 }  // namespace renkei

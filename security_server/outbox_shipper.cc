@@ -229,7 +229,10 @@ absl::Status OutboxShipper::ShipOnce(bool* more_waiting) {
       continue;
     }
     if (batch.signer == nullptr) batch.signer = &signer->second;
-    if (batch.bytes + size + kEnvelopeBytes > limits_.max_batch_bytes) continue;
+    if (batch.bytes + size + kEnvelopeBytes > limits_.max_batch_bytes) {
+      *more_waiting = true;  // left for the next batch, which need not wait
+      continue;
+    }
     batch.bytes += size;
     batch.items.push_back(&item);
   }

@@ -210,6 +210,7 @@ void ProviderSide::Answer(const VerifiedRequest& verified, const v1::ExchangeReq
   evidence.request_payload = request.payload();
   evidence.response_payload = response->payload();
   evidence.access_record = &record;
+  evidence.retained_bytes = response->ByteSizeLong();
   recorder_.Record(evidence, [this, response = std::move(response), done = std::move(done),
                               record_started = absl::Now()](absl::Status recorded) mutable {
     if (metrics_) metrics_->ObserveStage(ExchangeMetrics::Stage::kOutbox, absl::Now() - record_started);
