@@ -47,17 +47,6 @@ const TestFederation& Pki() {
   return *pki;
 }
 
-class FixedConfiguration final : public ConfigurationSource {
- public:
-  explicit FixedConfiguration(std::shared_ptr<const Federation> federation)
-      : federation_(std::move(federation)) {}
-  std::shared_ptr<const Federation> Current() const override { return federation_; }
-  absl::Time last_refreshed() const override { return absl::Now(); }
-
- private:
-  std::shared_ptr<const Federation> federation_;
-};
-
 // Completes every record at once, on the caller's thread (as exchange_test's MemoryRecorder),
 // keeping only counts. Every message id in this benchmark is new, so none was answered before.
 class CountingRecorder final : public ExchangeRecorder {

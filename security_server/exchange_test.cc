@@ -18,17 +18,6 @@ using ::testing::HasSubstr;
 
 constexpr char kMethod[] = "/renkei.municipal.v1.ResidentRegistry/GetResident";
 
-class FixedConfiguration final : public ConfigurationSource {
- public:
-  explicit FixedConfiguration(std::shared_ptr<const Federation> federation)
-      : federation_(std::move(federation)) {}
-  std::shared_ptr<const Federation> Current() const override { return federation_; }
-  absl::Time last_refreshed() const override { return absl::Now(); }
-
- private:
-  std::shared_ptr<const Federation> federation_;
-};
-
 class MemoryRecorder final : public ExchangeRecorder {
  public:
   void Record(const ExchangeEvidence& evidence, RecordDone done) override {

@@ -381,111 +381,100 @@ class HeldDisk : public rocksdb::FileSystemWrapper {
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-TEST(MessageLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
-  // Declared before the log: its destructor still runs completions that use them.
-  absl::Mutex mu;
-  std::vector<absl::Status> outcomes;
-  auto disk = std::make_shared<HeldDisk>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  auto log = MessageLog::Open(FreshDirectory("held"), false, env.get());
-  ASSERT_TRUE(log.ok()) << log.status();
-  // Whatever fails below, the disk is released before the log's destructor waits on it.
-  struct ReleaseAtExit {
-    HeldDisk& disk;
-    ~ReleaseAtExit() { disk.Release(); }
-  } release_at_exit{*disk};
-  auto append = [&](const std::string& id) {
+// A message log on a HeldDisk, and the outcomes of the records it completed, in order.
+class HeldDiskLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = MessageLog::Open(FreshDirectory(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name()), false, env_.get());
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+  // Whatever failed, the disk is released before the log's destructor waits on it, and the
+  // log goes before the outcomes its completions write to.
+  void TearDown() override {
+    disk_->Release();
+    log_.reset();
+  }
+  void Append(const std::string& id, v1::MessageLogEntry::Role role, size_t retained = 0) {
     v1::SignedHeader request, response;
     ExchangeEvidence evidence;
-    evidence.role = v1::MessageLogEntry::PROVIDER;
+    evidence.role = role;
     evidence.message_id = id;
     evidence.request = &request;
     evidence.response = &response;
-    (*log)->Record(evidence, [&](absl::Status status) {
-      absl::MutexLock lock(&mu);
-      outcomes.push_back(std::move(status));
+    evidence.retained_bytes = retained;
+    log_->Record(evidence, [this](absl::Status status) {
+      absl::MutexLock lock(&mu_);
+      outcomes_.push_back(std::move(status));
     });
-  };
-  auto completed = [&] {
-    absl::MutexLock lock(&mu);
-    return outcomes.size();
-  };
-
-  disk->Hold();
-  append("first");  // the committer takes it, and waits on the disk
-  ASSERT_TRUE(disk->WaitForHeldSync()) << "the committer never synced";
-  absl::SleepFor(absl::Milliseconds(20));
-  EXPECT_GE((*log)->WriteStalledFor(), absl::Milliseconds(20)) << "health checks see the stall";
-  // This thread is not the committer: every Record returns while the disk is held.
-  for (size_t i = 0; i < MessageLog::kQueueLimit; ++i) append(absl::StrCat("queued-", i));
-  EXPECT_EQ(completed(), 0u) << "nothing is acknowledged before it is durable";
-  EXPECT_EQ((*log)->Admit().code(), absl::StatusCode::kUnavailable)
-      << "no new exchange is admitted past the high-water mark";
-  append("one-too-many");
-  ASSERT_EQ(completed(), 1u) << "a full queue refuses at once";
-  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kUnavailable) << outcomes[0];
-  EXPECT_NE(outcomes[0].message().find("wait for the disk"), std::string::npos) << outcomes[0];
-
-  disk->Release();
-  for (int i = 0; i < 3000 && completed() < MessageLog::kQueueLimit + 2; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_EQ(completed(), MessageLog::kQueueLimit + 2);
-  for (size_t i = 1; i < outcomes.size(); ++i) ASSERT_TRUE(outcomes[i].ok()) << outcomes[i];
-  EXPECT_TRUE((*log)->Admit().ok());
-  EXPECT_EQ((*log)->WriteStalledFor(), absl::ZeroDuration());
-  EXPECT_EQ((*log)->size(), MessageLog::kQueueLimit + 1);
-  EXPECT_TRUE((*log)->VerifyChain().ok()) << (*log)->VerifyChain();
-  log->reset();  // before the env it writes through
+  size_t Completed() {
+    absl::MutexLock lock(&mu_);
+    return outcomes_.size();
+  }
+  void AwaitCompleted(size_t count) {
+    for (int i = 0; i < 3000 && Completed() < count; ++i) absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::Status Outcome(size_t i) {
+    absl::MutexLock lock(&mu_);
+    return outcomes_.at(i);
+  }
+
+  std::shared_ptr<HeldDisk> disk_ = std::make_shared<HeldDisk>();
+  std::unique_ptr<rocksdb::Env> env_ = rocksdb::NewCompositeEnv(disk_);
+  std::unique_ptr<MessageLog> log_;
+  absl::Mutex mu_;
+  std::vector<absl::Status> outcomes_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(HeldDiskLog, AppendsNeverWaitForTheDiskAndAFullQueueIsRefusedAtOnce) {
+  disk_->Hold();
+  Append("first", v1::MessageLogEntry::PROVIDER);  // the committer takes it, and waits
+  ASSERT_TRUE(disk_->WaitForHeldSync()) << "the committer never synced";
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_GE(log_->WriteStalledFor(), absl::Milliseconds(20)) << "health checks see the stall";
+  // This thread is not the committer: every Record returns while the disk is held.
+  for (size_t i = 0; i < MessageLog::kQueueLimit; ++i) {
+    Append(absl::StrCat("queued-", i), v1::MessageLogEntry::PROVIDER);
+  }
+  EXPECT_EQ(Completed(), 0u) << "nothing is acknowledged before it is durable";
+  EXPECT_EQ(log_->Admit().code(), absl::StatusCode::kUnavailable)
+      << "no new exchange is admitted past the high-water mark";
+  Append("one-too-many", v1::MessageLogEntry::PROVIDER);
+  ASSERT_EQ(Completed(), 1u) << "a full queue refuses at once";
+  EXPECT_EQ(Outcome(0).code(), absl::StatusCode::kUnavailable) << Outcome(0);
+  EXPECT_NE(Outcome(0).message().find("wait for the disk"), std::string::npos) << Outcome(0);
+
+  disk_->Release();
+  AwaitCompleted(MessageLog::kQueueLimit + 2);
+  ASSERT_EQ(Completed(), MessageLog::kQueueLimit + 2);
+  for (size_t i = 1; i < Completed(); ++i) ASSERT_TRUE(Outcome(i).ok()) << Outcome(i);
+  EXPECT_TRUE(log_->Admit().ok());
+  EXPECT_EQ(log_->WriteStalledFor(), absl::ZeroDuration());
+  EXPECT_EQ(log_->size(), MessageLog::kQueueLimit + 1);
+  EXPECT_TRUE(log_->VerifyChain().ok()) << log_->VerifyChain();
 }
 
-TEST(MessageLog, AnswersHeldUntilTheirRecordIsWrittenCountAgainstTheQueuesMemory) {
-  absl::Mutex mu;
-  std::vector<absl::Status> outcomes;
-  auto disk = std::make_shared<HeldDisk>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  auto log = MessageLog::Open(FreshDirectory("held_bytes"), false, env.get());
-  ASSERT_TRUE(log.ok()) << log.status();
-  struct ReleaseAtExit {
-    HeldDisk& disk;
-    ~ReleaseAtExit() { disk.Release(); }
-  } release_at_exit{*disk};
-  auto append = [&](const std::string& id, size_t retained) {
-    v1::SignedHeader request, response;
-    ExchangeEvidence evidence;
-    evidence.role = v1::MessageLogEntry::CONSUMER;
-    evidence.message_id = id;
-    evidence.request = &request;
-    evidence.response = &response;
-    evidence.retained_bytes = retained;  // bodies are not stored: only the caller holds them
-    (*log)->Record(evidence, [&](absl::Status status) {
-      absl::MutexLock lock(&mu);
-      outcomes.push_back(std::move(status));
-    });
-  };
-  auto completed = [&] {
-    absl::MutexLock lock(&mu);
-    return outcomes.size();
-  };
-
-  disk->Hold();
-  append("being-written", MessageLog::kQueueByteLimit / 4);
-  ASSERT_TRUE(disk->WaitForHeldSync());
-  append("queued", MessageLog::kQueueByteLimit / 2);
-  EXPECT_EQ((*log)->Admit().code(), absl::StatusCode::kUnavailable)
+TEST_F(HeldDiskLog, AnswersHeldUntilTheirRecordIsWrittenCountAgainstTheQueuesMemory) {
+  // Bodies are not stored: only the callers hold the answers, while their records wait.
+  disk_->Hold();
+  Append("being-written", v1::MessageLogEntry::CONSUMER, MessageLog::kQueueByteLimit / 4);
+  ASSERT_TRUE(disk_->WaitForHeldSync());
+  Append("queued", v1::MessageLogEntry::CONSUMER, MessageLog::kQueueByteLimit / 2);
+  EXPECT_EQ(log_->Admit().code(), absl::StatusCode::kUnavailable)
       << "the batch being written still counts: its answers wait in memory";
-  append("too-much", MessageLog::kQueueByteLimit / 2);
-  ASSERT_EQ(completed(), 1u) << "refused at once";
-  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kUnavailable) << outcomes[0];
+  Append("too-much", v1::MessageLogEntry::CONSUMER, MessageLog::kQueueByteLimit / 2);
+  ASSERT_EQ(Completed(), 1u) << "refused at once";
+  EXPECT_EQ(Outcome(0).code(), absl::StatusCode::kUnavailable) << Outcome(0);
 
-  disk->Release();
-  for (int i = 0; i < 3000 && completed() < 3; ++i) absl::SleepFor(absl::Milliseconds(10));
-  ASSERT_EQ(completed(), 3u);
-  EXPECT_TRUE(outcomes[1].ok() && outcomes[2].ok()) << outcomes[1] << outcomes[2];
+  disk_->Release();
+  AwaitCompleted(3);
+  ASSERT_EQ(Completed(), 3u);
+  EXPECT_TRUE(Outcome(1).ok() && Outcome(2).ok()) << Outcome(1) << Outcome(2);
   // Counted free right after the completions ran (the last one may still be running).
-  for (int i = 0; i < 3000 && !(*log)->Admit().ok(); ++i) absl::SleepFor(absl::Milliseconds(1));
-  EXPECT_TRUE((*log)->Admit().ok()) << "the memory is counted free once the answers left";
-  log->reset();
+  for (int i = 0; i < 3000 && !log_->Admit().ok(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE(log_->Admit().ok()) << "the memory is counted free once the answers left";
 }
 
 }  // namespace

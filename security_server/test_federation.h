@@ -10,6 +10,7 @@
 #include "renkei/v1/config.pb.h"
 #include "common/envelope.h"
 #include "common/federation.h"
+#include "security_server/configuration_source.h"
 
 namespace renkei {
 
@@ -42,6 +43,18 @@ class TestFederation {
   TestCredentials consumer_server;
   TestCredentials provider_server;
   v1::GlobalConfiguration configuration;
+};
+
+// One federation, current for ever: for tests and benchmarks of the two sides.
+class FixedConfiguration final : public ConfigurationSource {
+ public:
+  explicit FixedConfiguration(std::shared_ptr<const Federation> federation)
+      : federation_(std::move(federation)) {}
+  std::shared_ptr<const Federation> Current() const override { return federation_; }
+  absl::Time last_refreshed() const override { return absl::Now(); }
+
+ private:
+  std::shared_ptr<const Federation> federation_;
 };
 
 }  // namespace renkei
