@@ -35,7 +35,7 @@ class Process {
 // Path of a file in the test's runfiles, e.g. "security_server/renkei-security-server".
 std::string Runfile(const std::string& path);
 
-// A port on 127.0.0.1 that was free a moment ago.
+// A port on 127.0.0.1 that was free a moment ago, and never returned before in this process.
 int FreePort();
 
 // Polls until something accepts connections on 127.0.0.1:`port` (true) or `timeout` passes.
