@@ -21,7 +21,6 @@
 #include "benchmark/benchmark.h"
 #include "common/clock.h"
 #include "common/digest.h"
-#include "renkei/v1/config.pb.h"
 #include "renkei/v1/envelope.pb.h"
 #include "renkei/v1/peer.pb.h"
 #include "security_server/consumer_side.h"
@@ -30,11 +29,11 @@
 #include "security_server/replay_cache.h"
 #include "security_server/settings.h"
 #include "security_server/test_federation.h"
+#include "security_server/test_sides.h"
 
 namespace renkei {
 namespace {
 
-constexpr char kMethod[] = "/renkei.municipal.v1.ResidentRegistry/GetResident";
 // As security_server.cc sizes it.
 constexpr size_t kReplayCacheCapacity = 2'000'000;
 // The provider side (with a new, empty replay cache) is renewed, untimed, before the cache
@@ -72,23 +71,10 @@ class CountingRecorder final : public ExchangeRecorder {
 // prepared after the provider side started, and checked for freshness against the time now.
 class Exchange {
  public:
-  Exchange() : configuration_(Pki().Build()) {
-    consumer_settings_.server_id_text = TestFederation::kConsumerServer;
-    consumer_settings_.local_plaintext = true;
-    consumer_settings_.local_clients[TestFederation::kClient] = {};
-    consumer_settings_.signing_identities.emplace(TestFederation::kConsumerMember,
-                                                  Pki().consumer_signer);
-    provider_settings_.server_id_text = TestFederation::kProviderServer;
-    provider_settings_.signing_identities.emplace(TestFederation::kProviderMember,
-                                                  Pki().provider_signer);
-    provider_settings_.backends[TestFederation::kService] = "127.0.0.1:1";
-    provider_settings_.pseudonymizer = *Pseudonymizer::FromHex(std::string(64, '7'));
-    google::protobuf::RepeatedPtrField<v1::AccessRight> rights;
-    v1::AccessRight* right = rights.Add();
-    right->set_client(TestFederation::kClient);
-    right->set_service(TestFederation::kService);
-    right->set_method(kMethod);
-    provider_settings_.access_rights = *AccessRights::Create(rights);
+  Exchange()
+      : configuration_(Pki().Build()),
+        consumer_settings_(TestConsumerSettings(Pki())),
+        provider_settings_(TestProviderSettings(Pki())) {
     consumer_ = std::make_unique<ConsumerSide>(consumer_settings_, configuration_, clock_,
                                                consumer_log_);
     RenewProvider();
@@ -104,19 +90,7 @@ class Exchange {
 
   size_t remembered_ids() const { return replay_cache_->size(); }
 
-  LocalCall Call(std::string payload) const {
-    LocalCall call;
-    call.method = kMethod;
-    call.metadata = {{kClientKey, TestFederation::kClient},
-                     {kServiceKey, TestFederation::kService},
-                     {kSubjectKey, "131016-0001"},
-                     {kSubjectKey, "131016-0002"},
-                     {kPurposeKey, "child-allowance"},
-                     {kUserKey, "official-7"}};
-    call.caller.peer_address = "ipv4:127.0.0.1:40000";
-    call.payload = std::move(payload);
-    return call;
-  }
+  LocalCall Call(std::string payload) const { return TestLocalCall(std::move(payload)); }
 
   // One exchange: the answer echoes the request's payload. The first failed step's status.
   absl::Status Run(LocalCall call) const {

@@ -10,13 +10,12 @@
 #include "security_server/consumer_side.h"
 #include "security_server/provider_side.h"
 #include "security_server/test_federation.h"
+#include "security_server/test_sides.h"
 
 namespace renkei {
 namespace {
 
 using ::testing::HasSubstr;
-
-constexpr char kMethod[] = "/renkei.municipal.v1.ResidentRegistry/GetResident";
 
 class MemoryRecorder final : public ExchangeRecorder {
  public:
@@ -63,23 +62,9 @@ class ExchangeTest : public ::testing::Test {
  protected:
   ExchangeTest()
       : clock_(absl::Now()),
-        replay_cache_(clock_, 1000) {
-    consumer_settings_.server_id_text = TestFederation::kConsumerServer;
-    consumer_settings_.local_plaintext = true;
-    consumer_settings_.local_clients[TestFederation::kClient] = {};
-    consumer_settings_.signing_identities.emplace(TestFederation::kConsumerMember,
-                                                  pki_.consumer_signer);
-    provider_settings_.server_id_text = TestFederation::kProviderServer;
-    provider_settings_.signing_identities.emplace(TestFederation::kProviderMember,
-                                                  pki_.provider_signer);
-    provider_settings_.backends[TestFederation::kService] = "127.0.0.1:1";
-    provider_settings_.pseudonymizer = *Pseudonymizer::FromHex(std::string(64, '7'));
-    google::protobuf::RepeatedPtrField<v1::AccessRight> rights;
-    v1::AccessRight* right = rights.Add();
-    right->set_client(TestFederation::kClient);
-    right->set_service(TestFederation::kService);
-    right->set_method(kMethod);
-    provider_settings_.access_rights = *AccessRights::Create(rights);
+        replay_cache_(clock_, 1000),
+        consumer_settings_(TestConsumerSettings(pki_)),
+        provider_settings_(TestProviderSettings(pki_)) {
     Rebuild();
   }
 
@@ -91,19 +76,7 @@ class ExchangeTest : public ::testing::Test {
                                                replay_cache_, provider_log_);
   }
 
-  LocalCall Call(const std::string& payload = "request-bytes") {
-    LocalCall call;
-    call.method = kMethod;
-    call.metadata = {{kClientKey, TestFederation::kClient},
-                     {kServiceKey, TestFederation::kService},
-                     {kSubjectKey, "131016-0001"},
-                     {kSubjectKey, "131016-0002"},
-                     {kPurposeKey, "child-allowance"},
-                     {kUserKey, "official-7"}};
-    call.caller.peer_address = "ipv4:127.0.0.1:40000";
-    call.payload = payload;
-    return call;
-  }
+  LocalCall Call(const std::string& payload = "request-bytes") { return TestLocalCall(payload); }
 
   std::string ProviderFingerprint() const { return pki_.provider_server.certificate.fingerprint(); }
   std::string ConsumerFingerprint() const { return pki_.consumer_server.certificate.fingerprint(); }
