@@ -52,7 +52,7 @@ absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_
     parsed.emplace(*std::move(certificate));
   }
   const Certificate& certificate = cached != nullptr ? cached->certificate : *parsed;
-  if (!(cached != nullptr ? cached->has_p256_key : certificate.HasP256Key())) {
+  if (cached == nullptr && !certificate.HasP256Key()) {  // only P-256 certificates are cached
     return absl::UnauthenticatedError(
         absl::StrCat("signer certificate of ", signer, " does not hold an ECDSA P-256 key"));
   }
@@ -75,7 +75,7 @@ absl::Status VerifySignedHeader(SignedType type, const v1::SignedHeader& signed_
     }
     // Only a verified chain is remembered, and only for a registered certificate: the cache
     // holds no more certificates than the configuration names.
-    cache.Insert({certificate, /*has_p256_key=*/true, *chain});
+    cache.Insert({certificate, *chain});
   }
   if (!VerifyTyped(certificate, type, signed_header.header(), signed_header.signature())) {
     return absl::UnauthenticatedError(absl::StrCat(

@@ -167,7 +167,7 @@ TEST_F(EnvelopeTest, RevocationAndRegistrationAreCheckedForACachedCertificate) {
   auto window = after->trust().VerifyWithWindow(test_.consumer_signer.certificate);
   ASSERT_TRUE(window.ok()) << window.status();
   after->signer_certificate_cache().Insert(
-      {test_.consumer_signer.certificate, /*has_p256_key=*/true, *window});
+      {test_.consumer_signer.certificate, *window});
   for (int i = 0; i < 2; ++i) {
     absl::Status status = VerifySignedHeader(SignedType::kRequestHeader, header, *after);
     EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);

@@ -33,8 +33,8 @@ struct FederationServer {
 
 // What a signer certificate's bytes alone decide, remembered per exact DER so that a signer
 // seen before is not parsed and chained again on every message (issue 10): the parsed
-// certificate (its key ready inside), whether the key is ECDSA P-256, and the window in which
-// its chain to the trusted CAs verified. Revocation and registration are not in it: callers
+// certificate (its key ready inside, ECDSA P-256) and the window in which its chain to the
+// trusted CAs verified. Revocation and registration are not in it: callers
 // check them on every use. Callers insert only certificates whose chain verified.
 //
 // Bounded: once kMaxEntries certificates are remembered, new ones are not (nothing is
@@ -46,7 +46,6 @@ class SignerCertificateCache {
 
   struct Entry {
     Certificate certificate;
-    bool has_p256_key = false;
     ValidityWindow chain_window;  // TrustStore::VerifyWithWindow verified for times in it
   };
 
