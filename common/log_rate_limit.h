@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <optional>
 
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 
 namespace renkei {
 
@@ -24,6 +27,10 @@ class LogRateLimit {
   // nullopt: do not log this line (it is counted). Otherwise log it, with the number of
   // lines held back since the last one logged.
   std::optional<uint64_t> Admit(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+  // Logs the line `message` makes (made only when it gets through), ending with how many
+  // were held back before it.
+  void Log(LogLevel level, absl::string_view component, absl::FunctionRef<std::string()> message,
+           absl::string_view message_id = "") ABSL_LOCKS_EXCLUDED(mu_);
   // Lines held back since the start.
   uint64_t suppressed() const ABSL_LOCKS_EXCLUDED(mu_);
 

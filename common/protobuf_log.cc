@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/log_rate_limit.h"
 #include "google/protobuf/stubs/logging.h"
@@ -20,12 +19,8 @@ void Handle(google::protobuf::LogLevel level, const char* filename, int line,
     Log(LogLevel::kError, "protobuf", absl::StrCat(filename, ":", line, ": ", message));
     return;
   }
-  const std::optional<uint64_t> held_back = limit.Admit(absl::Now());
-  if (!held_back.has_value()) return;
-  std::string text = absl::StrCat(filename, ":", line, ": ", message);
-  if (*held_back > 0) absl::StrAppend(&text, " (", *held_back, " more not logged)");
-  Log(level >= google::protobuf::LOGLEVEL_ERROR ? LogLevel::kError : LogLevel::kWarning,
-      "protobuf", text);
+  limit.Log(level >= google::protobuf::LOGLEVEL_ERROR ? LogLevel::kError : LogLevel::kWarning,
+            "protobuf", [&] { return absl::StrCat(filename, ":", line, ": ", message); });
 }
 
 }  // namespace

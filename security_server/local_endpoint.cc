@@ -167,13 +167,10 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     CountExchange(status.code());
     // Counted in the metrics; logged at a bound a flood of bad calls cannot push past.
     static LogRateLimit refusals(kRefusalLinesPerMinute);
-    if (std::optional<uint64_t> held_back = refusals.Admit(absl::Now())) {
-      Log(LogLevel::kWarning, "local",
-          absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
-                       status.ToString(),
-                       *held_back > 0 ? absl::StrCat(" (", *held_back, " more not logged)") : ""),
-          message_id);
-    }
+    refusals.Log(LogLevel::kWarning, "local", [&] {
+      return absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
+                          status.ToString());
+    }, message_id);
     Finish(ToGrpcStatus(status));
   }
 

@@ -33,10 +33,10 @@ void OperationalLog::Record(const v1::OperationalRecord& record) {
   // Dropped under overload or a failed disk: counted, and said at most once a minute, so
   // that the overload does not also become a log flood.
   dropped_.fetch_add(1, std::memory_order_relaxed);
-  if (drop_warnings_.Admit(absl::Now()).has_value()) {
-    Log(LogLevel::kWarning, "operational",
-        absl::StrCat("operational records dropped (", dropped(), " so far): ", status.ToString()));
-  }
+  drop_warnings_.Log(LogLevel::kWarning, "operational", [&] {
+    return absl::StrCat("operational records dropped (", dropped(), " so far): ",
+                        status.ToString());
+  });
 }
 
 absl::StatusOr<v1::OperationalDataResponse> OperationalLog::Query(absl::Time from, absl::Time to,

@@ -68,12 +68,10 @@ grpc::ServerUnaryReactor* PeerEndpoint::Exchange(grpc::CallbackServerContext* co
     operational_log_.Record(*operational);
     // Counted in the metrics; logged at a bound a hostile peer cannot push past.
     static LogRateLimit refusals(kRefusalLinesPerMinute);
-    if (std::optional<uint64_t> held_back = refusals.Admit(absl::Now())) {
-      Log(LogLevel::kWarning, "peer",
-          absl::StrCat("refused request from ", context->peer(), ": ",
-                       verified.status().ToString(),
-                       *held_back > 0 ? absl::StrCat(" (", *held_back, " more not logged)") : ""));
-    }
+    refusals.Log(LogLevel::kWarning, "peer", [&] {
+      return absl::StrCat("refused request from ", context->peer(), ": ",
+                          verified.status().ToString());
+    });
     reactor->Finish(ToGrpcStatus(verified.status()));
     return reactor;
   }
