@@ -21,6 +21,8 @@ absl::string_view SignedTypeName(SignedType type) {
       return "renkei/v1 ledger-receipt";
     case SignedType::kKeyCheck:
       return "renkei/v1 key-check";
+    case SignedType::kServiceSchema:
+      return "renkei/v1 service-schema";
   }
   return "renkei/v1 invalid";
 }

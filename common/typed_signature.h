@@ -28,6 +28,7 @@ enum class SignedType {
   kConfiguration,   // v1::GlobalConfiguration, signed by the broker
   kLedgerReceipt,   // v1::LedgerReceipt, signed by the broker
   kKeyCheck,        // a fixed probe that proves a key matches its certificate; never trusted
+  kServiceSchema,   // v1::ServiceSchema, signed by the provider member for the JSON entry
 };
 
 // "renkei/v1 request-header" and so on: the context string of `type`, without the 0x00.

@@ -15,7 +15,7 @@ TEST(TypedSignature, EveryTypeHasItsOwnContext) {
   const SignedType all[] = {SignedType::kRequestHeader, SignedType::kResponseHeader,
                             SignedType::kRecordBatch,   SignedType::kTreeHead,
                             SignedType::kConfiguration, SignedType::kLedgerReceipt,
-                            SignedType::kKeyCheck};
+                            SignedType::kKeyCheck,      SignedType::kServiceSchema};
   for (SignedType a : all) {
     for (SignedType b : all) {
       if (a != b) EXPECT_NE(SignedTypeName(a), SignedTypeName(b));

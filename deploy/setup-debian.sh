@@ -13,7 +13,7 @@ PACKAGES=(
   chromium prometheus curl
   clang-14 libclang-rt-14-dev faketime
 )
-# Node.js for the browser test (any packaged Node.js >= 18 will do).
+# Node.js for the browser and OpenAPI tests (any packaged Node.js >= 18 will do).
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
@@ -37,5 +37,11 @@ fi
 # Chromium; no browser is downloaded).
 cd "$(dirname "$0")/../tests/browser"
 if [ ! -d node_modules/playwright-core ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The OpenAPI validator for the REST/JSON entry's test, from the npm registry.
+cd ../openapi
+if [ ! -d node_modules/@seriousme/openapi-schema-validator ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi

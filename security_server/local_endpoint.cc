@@ -27,11 +27,128 @@ std::string ChannelTarget(const FederationServer& server) {
   return absl::StrCat(ipv6 ? "ipv6:" : "ipv4:", absl::StrJoin(server.addresses, ","));
 }
 
-// The longest an exchange may take when the caller set no (or a longer) deadline: a little
-// more than the provider side's own bound on its backend call.
-constexpr std::chrono::seconds kMaxExchange(65);
+// Refusals are counted in the metrics and logged at a bound a flood of bad calls cannot push
+// past, shared by both entries.
+void LogRefusal(v1::OperationalRecord::Entry entry, const std::string& method,
+                const std::string& peer_address, const absl::Status& status,
+                const std::string& message_id) {
+  static LogRateLimit refusals(kRefusalLinesPerMinute);
+  refusals.Log(LogLevel::kWarning, entry == v1::OperationalRecord::REST ? "rest" : "local", [&] {
+    return absl::StrCat("refused ", method, " from ", peer_address, ": ", status.ToString());
+  }, message_id);
+}
 
-// Handles one call from a local system, from reading its request to finishing it.
+// One outbound exchange, from Prepare to the verified, recorded answer; deletes itself once
+// `done` has run. Both entries (gRPC and JSON) use it, so an exchange is the same whichever
+// one a local system called.
+class OutboundExchange {
+ public:
+  OutboundExchange(LocalEndpoint& endpoint, std::unique_ptr<grpc::ClientContext> context,
+                   v1::OperationalRecord::Entry entry, absl::Time received_at,
+                   LocalEndpoint::ExchangeDone done)
+      : endpoint_(endpoint), metrics_(endpoint.metrics()), client_context_(std::move(context)),
+        entry_(entry), received_at_(received_at), done_(std::move(done)) {}
+
+  void Start(LocalCall call) {
+    method_ = call.method;
+    peer_address_ = call.caller.peer_address;
+    operational_.set_request_bytes(static_cast<int64_t>(call.payload.size()));
+    absl::Time started = absl::Now();
+    auto prepared = endpoint_.consumer().Prepare(std::move(call));
+    operational_.set_prepare_us(absl::ToInt64Microseconds(absl::Now() - started));
+    metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalPrepare, absl::Now() - started);
+    if (!prepared.ok()) {
+      Refuse(prepared.status());
+      return;
+    }
+    prepared_ = *std::move(prepared);
+    peer_call_started_ = absl::Now();
+    peer_stub_ = endpoint_.PeerStub(prepared_.provider, *prepared_.federation);
+    peer_stub_->async()->Exchange(client_context_.get(), &prepared_.request, &response_,
+                                  [this](grpc::Status status) { OnPeerDone(status); });
+  }
+
+ private:
+  void OnPeerDone(const grpc::Status& status) {
+    metrics_.ObserveStage(ExchangeMetrics::Stage::kPeerRoundTrip, absl::Now() - peer_call_started_);
+    operational_.set_peer_round_trip_us(absl::ToInt64Microseconds(absl::Now() - peer_call_started_));
+    if (!status.ok()) {
+      // The provider's security server refused, or could not be reached.
+      Refuse(absl::Status(FromGrpcStatus(status).code(),
+                          absl::StrCat("provider security server ", prepared_.provider.id_text,
+                                       ": ", status.error_message())));
+      return;
+    }
+    completing_ = absl::Now();
+    endpoint_.consumer().Complete(
+        prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_),
+        [this](absl::StatusOr<ProviderAnswer> answer) { OnCompleted(std::move(answer)); });
+  }
+
+  // The answer verified and its evidence durable (on the message log's committer), or refused.
+  void OnCompleted(absl::StatusOr<ProviderAnswer> answer) {
+    metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalComplete, absl::Now() - completing_);
+    operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing_));
+    if (!answer.ok()) {
+      Refuse(answer.status());
+      return;
+    }
+    operational_.set_response_bytes(static_cast<int64_t>(answer->payload.size()));
+    // Each exchange is in the operational record: no log line per exchange.
+    CountExchange(answer->status.code());
+    Finish({answer->status, prepared_.header.message_id(),
+            answer->status.ok() ? std::move(answer->payload) : std::string()});
+  }
+
+  // Counts the finished exchange and keeps its operational record.
+  void CountExchange(absl::StatusCode outcome) {
+    bool prepared = !prepared_.header.message_id().empty();
+    const std::string client = prepared ? ToString(prepared_.header.client()) : "unverified";
+    const std::string service = prepared ? ToString(prepared_.header.service()) : "unverified";
+    metrics_.CountExchange("outbound", client, service, outcome);
+    metrics_.CountLocalCall(entry_, outcome);
+    operational_.set_message_id(prepared_.header.message_id());
+    operational_.set_role(v1::OperationalRecord::CONSUMER);
+    operational_.set_entry(entry_);
+    *operational_.mutable_received_at() = ToTimestamp(received_at_);
+    operational_.set_client(client);
+    operational_.set_service(service);
+    operational_.set_method(method_);
+    operational_.set_outcome(static_cast<int>(outcome));
+    operational_.set_peer_address(peer_address_);
+    operational_.set_total_us(absl::ToInt64Microseconds(absl::Now() - received_at_));
+    endpoint_.operational_log().Record(operational_);
+  }
+
+  void Refuse(const absl::Status& status) {
+    metrics_.CountRejection("local", status.code());
+    CountExchange(status.code());
+    LogRefusal(entry_, method_, peer_address_, status, prepared_.header.message_id());
+    Finish({status, prepared_.header.message_id(), ""});
+  }
+
+  void Finish(ExchangeOutcome outcome) {
+    std::move(done_)(std::move(outcome));
+    delete this;
+  }
+
+  LocalEndpoint& endpoint_;
+  ExchangeMetrics& metrics_;
+  const std::unique_ptr<grpc::ClientContext> client_context_;
+  const v1::OperationalRecord::Entry entry_;
+  const absl::Time received_at_;
+  LocalEndpoint::ExchangeDone done_;
+  std::string method_;
+  std::string peer_address_;
+  v1::OperationalRecord operational_;
+  absl::Time peer_call_started_;
+  absl::Time completing_;
+  PreparedExchange prepared_;
+  std::shared_ptr<v1::PeerExchange::Stub> peer_stub_;  // held for the call
+  v1::ExchangeResponse response_;
+};
+
+// Handles one call from a local system over gRPC, from reading its request to finishing it.
 class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
  public:
   LocalCallReactor(grpc::GenericCallbackServerContext* context, LocalEndpoint& endpoint)
@@ -75,28 +192,15 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
     }
     call.caller = CallerOf(*context_);
     call.payload = ByteBufferToString(request_);
-    operational_.set_request_bytes(static_cast<int64_t>(call.payload.size()));
-
-    absl::Time started = absl::Now();
-    auto prepared = endpoint_.consumer().Prepare(std::move(call));
-    operational_.set_prepare_us(absl::ToInt64Microseconds(absl::Now() - started));
-    metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalPrepare, absl::Now() - started);
-    if (!prepared.ok()) {
-      metrics_.CountRejection("local", prepared.status().code());
-      Refuse(prepared.status(), "");
-      return;
-    }
-    prepared_ = *std::move(prepared);
-    peer_call_started_ = absl::Now();
-    client_context_ = grpc::ClientContext::FromCallbackServerContext(*context_);
+    // The caller's deadline and cancellation travel to the provider.
+    auto client_context = grpc::ClientContext::FromCallbackServerContext(*context_);
     // A caller without a deadline must not hold the exchange (and its memory) forever.
-    if (context_->deadline() > std::chrono::system_clock::now() + kMaxExchange) {
-      client_context_->set_deadline(std::chrono::system_clock::now() + kMaxExchange);
-    }
-    peer_stub_ = endpoint_.PeerStub(prepared_.provider, *prepared_.federation);
-    peer_stub_->async()
-        ->Exchange(client_context_.get(), &prepared_.request, &response_,
-                   [this](grpc::Status status) { OnPeerDone(status); });
+    const auto longest = absl::ToChronoTime(absl::Now() + LocalEndpoint::kMaxExchange);
+    if (context_->deadline() > longest) client_context->set_deadline(longest);
+    endpoint_.StartExchange(std::move(call), std::move(client_context), v1::OperationalRecord::GRPC,
+                            received_at_, [this](ExchangeOutcome outcome) {
+                              OnExchanged(std::move(outcome));
+                            });
   }
 
   void OnWriteDone(bool /*ok*/) override {}
@@ -106,72 +210,16 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   }
 
  private:
-  void OnPeerDone(const grpc::Status& status) {
-    const std::string& message_id = prepared_.header.message_id();
-    metrics_.ObserveStage(ExchangeMetrics::Stage::kPeerRoundTrip, absl::Now() - peer_call_started_);
-    operational_.set_peer_round_trip_us(absl::ToInt64Microseconds(absl::Now() - peer_call_started_));
-    context_->AddTrailingMetadata(kMessageIdKey, message_id);
-    if (!status.ok()) {
-      // The provider's security server refused, or could not be reached.
-      Refuse(absl::Status(FromGrpcStatus(status).code(),
-                          absl::StrCat("provider security server ", prepared_.provider.id_text,
-                                       ": ", status.error_message())),
-             message_id);
+  void OnExchanged(ExchangeOutcome outcome) {
+    if (!outcome.message_id.empty()) {
+      context_->AddTrailingMetadata(kMessageIdKey, outcome.message_id);
+    }
+    if (!outcome.status.ok()) {
+      Finish(ToGrpcStatus(outcome.status));
       return;
     }
-    completing_ = absl::Now();
-    endpoint_.consumer().Complete(
-        prepared_, PeerCertificateSha256(client_context_->auth_context()), std::move(response_),
-        [this](absl::StatusOr<ProviderAnswer> answer) { OnCompleted(std::move(answer)); });
-  }
-
-  // The answer verified and its evidence durable (on the message log's committer), or refused.
-  void OnCompleted(absl::StatusOr<ProviderAnswer> answer) {
-    metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalComplete, absl::Now() - completing_);
-    operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing_));
-    if (!answer.ok()) {
-      metrics_.CountRejection("local", answer.status().code());
-      Refuse(answer.status(), prepared_.header.message_id());
-      return;
-    }
-    operational_.set_response_bytes(static_cast<int64_t>(answer->payload.size()));
-    // Each exchange is in the operational record: no log line per exchange.
-    CountExchange(answer->status.code());
-    if (!answer->status.ok()) {
-      Finish(ToGrpcStatus(answer->status));
-      return;
-    }
-    reply_ = StringToByteBuffer(answer->payload);
+    reply_ = StringToByteBuffer(outcome.payload);
     StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
-  }
-
-  // Counts the finished exchange and keeps its operational record.
-  void CountExchange(absl::StatusCode outcome) {
-    bool prepared = !prepared_.header.message_id().empty();
-    const std::string client = prepared ? ToString(prepared_.header.client()) : "unverified";
-    const std::string service = prepared ? ToString(prepared_.header.service()) : "unverified";
-    metrics_.CountExchange("outbound", client, service, outcome);
-    operational_.set_message_id(prepared_.header.message_id());
-    operational_.set_role(v1::OperationalRecord::CONSUMER);
-    *operational_.mutable_received_at() = ToTimestamp(received_at_);
-    operational_.set_client(client);
-    operational_.set_service(service);
-    operational_.set_method(context_->method());
-    operational_.set_outcome(static_cast<int>(outcome));
-    operational_.set_peer_address(context_->peer());
-    operational_.set_total_us(absl::ToInt64Microseconds(absl::Now() - received_at_));
-    endpoint_.operational_log().Record(operational_);
-  }
-
-  void Refuse(const absl::Status& status, const std::string& message_id) {
-    CountExchange(status.code());
-    // Counted in the metrics; logged at a bound a flood of bad calls cannot push past.
-    static LogRateLimit refusals(kRefusalLinesPerMinute);
-    refusals.Log(LogLevel::kWarning, "local", [&] {
-      return absl::StrCat("refused ", context_->method(), " from ", context_->peer(), ": ",
-                          status.ToString());
-    }, message_id);
-    Finish(ToGrpcStatus(status));
   }
 
   // Shared with the read timer's callback, which may run after this reactor is gone.
@@ -187,15 +235,8 @@ class LocalCallReactor final : public grpc::ServerGenericBidiReactor {
   const absl::Time received_at_;
   const std::shared_ptr<ReadRace> read_race_;
   grpc::Alarm read_timer_;
-  v1::OperationalRecord operational_;
-  absl::Time peer_call_started_;
-  absl::Time completing_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer reply_;
-  PreparedExchange prepared_;
-  std::shared_ptr<v1::PeerExchange::Stub> peer_stub_;  // held for the call
-  std::unique_ptr<grpc::ClientContext> client_context_;
-  v1::ExchangeResponse response_;
 };
 
 }  // namespace
@@ -212,6 +253,33 @@ LocalEndpoint::LocalEndpoint(const ConsumerSide& consumer, const Settings& setti
               : 10)),
       metrics_(metrics),
       operational_log_(operational_log) {}
+
+void LocalEndpoint::StartExchange(LocalCall call, std::unique_ptr<grpc::ClientContext> context,
+                                  v1::OperationalRecord::Entry entry, absl::Time received_at,
+                                  ExchangeDone done) {
+  (new OutboundExchange(*this, std::move(context), entry, received_at, std::move(done)))
+      ->Start(std::move(call));
+}
+
+void LocalEndpoint::CountRefusal(v1::OperationalRecord::Entry entry, const std::string& method,
+                                 const std::string& peer_address, absl::Time received_at,
+                                 const absl::Status& status) {
+  metrics_.CountRejection("local", status.code());
+  metrics_.CountExchange("outbound", "unverified", "unverified", status.code());
+  metrics_.CountLocalCall(entry, status.code());
+  v1::OperationalRecord operational;
+  operational.set_role(v1::OperationalRecord::CONSUMER);
+  operational.set_entry(entry);
+  *operational.mutable_received_at() = ToTimestamp(received_at);
+  operational.set_client("unverified");
+  operational.set_service("unverified");
+  operational.set_method(method);
+  operational.set_outcome(static_cast<int>(status.code()));
+  operational.set_peer_address(peer_address);
+  operational.set_total_us(absl::ToInt64Microseconds(absl::Now() - received_at));
+  operational_log_.Record(operational);
+  LogRefusal(entry, method, peer_address, status, "");
+}
 
 grpc::ServerGenericBidiReactor* LocalEndpoint::CreateReactor(
     grpc::GenericCallbackServerContext* context) {

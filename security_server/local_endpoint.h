@@ -11,7 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
+#include "renkei/v1/operational.pb.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/consumer_side.h"
@@ -19,6 +21,14 @@
 #include "security_server/server_metrics.h"
 
 namespace renkei {
+
+// How one outbound exchange ended, for the entry that took the local call.
+struct ExchangeOutcome {
+  // A refusal by either security server, or the provider service's own status.
+  absl::Status status;
+  std::string message_id;  // empty when refused before the request was signed
+  std::string payload;     // the provider's answer, when status is OK
+};
 
 class LocalEndpoint final : public grpc::CallbackGenericService {
  public:
@@ -36,6 +46,25 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   // once the calls holding them finish).
   std::shared_ptr<v1::PeerExchange::Stub> PeerStub(const FederationServer& server,
                                                    const Federation& federation);
+
+  // Runs one outbound exchange for a local call that either entry (gRPC or JSON) took:
+  // Prepare, the peer call with `context` (its deadline travels to the provider), and the
+  // asynchronous Complete; counts it and keeps its operational record. Never blocks: `done`
+  // runs exactly once, on a gRPC or the message log's thread, after the evidence is durable.
+  using ExchangeDone = absl::AnyInvocable<void(ExchangeOutcome) &&>;
+  void StartExchange(LocalCall call, std::unique_ptr<grpc::ClientContext> context,
+                     v1::OperationalRecord::Entry entry, absl::Time received_at,
+                     ExchangeDone done);
+
+  // A call refused before it became an exchange (the JSON entry's own checks): counted,
+  // logged at the shared bound and kept in the operational records like any refusal.
+  void CountRefusal(v1::OperationalRecord::Entry entry, const std::string& method,
+                    const std::string& peer_address, absl::Time received_at,
+                    const absl::Status& status);
+
+  // The longest an exchange may take when the caller set no (or a longer) deadline: a little
+  // more than the provider side's own bound on its backend call.
+  static constexpr absl::Duration kMaxExchange = absl::Seconds(65);
 
   const ConsumerSide& consumer() const { return consumer_; }
   absl::Duration request_read_timeout() const { return request_read_timeout_; }

@@ -23,10 +23,11 @@ struct BackendCall {
 
 }  // namespace
 
-PeerEndpoint::PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
-                           absl::Duration max_backend_call, ExchangeMetrics& metrics,
-                           OperationalLog& operational_log)
+PeerEndpoint::PeerEndpoint(const ProviderSide& provider, SchemaPublisher& schemas,
+                           int max_backend_response_bytes, absl::Duration max_backend_call,
+                           ExchangeMetrics& metrics, OperationalLog& operational_log)
     : provider_(provider),
+      schemas_(schemas),
       max_backend_response_bytes_(max_backend_response_bytes),
       max_backend_call_(absl::ToChronoSeconds(max_backend_call)),
       metrics_(metrics),
@@ -149,6 +150,31 @@ grpc::ServerUnaryReactor* PeerEndpoint::DescribeService(grpc::CallbackServerCont
   auto described = provider_.Describe(PeerCertificateSha256(context->auth_context()), *request);
   if (described.ok()) *response = *std::move(described);
   reactor->Finish(ToGrpcStatus(described.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PeerEndpoint::DescribeSchema(grpc::CallbackServerContext* context,
+                                                       const v1::DescribeServiceRequest* request,
+                                                       v1::SignedHeader* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  int64_t version = 0;
+  auto described =
+      provider_.Describe(PeerCertificateSha256(context->auth_context()), *request, &version);
+  if (!described.ok()) {
+    reactor->Finish(ToGrpcStatus(described.status()));
+    return reactor;
+  }
+  if (request->client().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "a service schema is asked for a client subsystem"));
+    return reactor;
+  }
+  // Asking the backend may take a while: on the publisher's thread, not this one.
+  schemas_.Publish(*request, *std::move(described), version,
+                   [reactor, response](absl::StatusOr<v1::SignedHeader> schema) {
+                     if (schema.ok()) *response = *std::move(schema);
+                     reactor->Finish(ToGrpcStatus(schema.status()));
+                   });
   return reactor;
 }
 

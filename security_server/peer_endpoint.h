@@ -14,6 +14,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "renkei/v1/peer.grpc.pb.h"
 #include "security_server/provider_side.h"
+#include "security_server/schema_publisher.h"
 #include "security_server/operational_log.h"
 #include "security_server/server_metrics.h"
 
@@ -24,9 +25,9 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
   // `max_backend_response_bytes` bounds what a backend may answer.
   // `max_backend_call`: the longest a backend call may take when the caller's deadline is
   // later or missing.
-  PeerEndpoint(const ProviderSide& provider, int max_backend_response_bytes,
-               absl::Duration max_backend_call, ExchangeMetrics& metrics,
-               OperationalLog& operational_log);
+  PeerEndpoint(const ProviderSide& provider, SchemaPublisher& schemas,
+               int max_backend_response_bytes, absl::Duration max_backend_call,
+               ExchangeMetrics& metrics, OperationalLog& operational_log);
 
   grpc::ServerUnaryReactor* Exchange(grpc::CallbackServerContext* context,
                                      const v1::ExchangeRequest* request,
@@ -34,6 +35,9 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
   grpc::ServerUnaryReactor* DescribeService(grpc::CallbackServerContext* context,
                                             const v1::DescribeServiceRequest* request,
                                             v1::DescribeServiceResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeSchema(grpc::CallbackServerContext* context,
+                                           const v1::DescribeServiceRequest* request,
+                                           v1::SignedHeader* response) override;
 
  private:
   grpc::GenericStub& BackendStub(const std::string& address);
@@ -44,6 +48,7 @@ class PeerEndpoint final : public v1::PeerExchange::CallbackService {
                 v1::ExchangeResponse& response, grpc::ServerUnaryReactor* reactor);
 
   const ProviderSide& provider_;
+  SchemaPublisher& schemas_;
   const int max_backend_response_bytes_;
   const std::chrono::seconds max_backend_call_;
   ExchangeMetrics& metrics_;

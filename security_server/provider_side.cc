@@ -120,8 +120,12 @@ absl::StatusOr<const FederationServer*> ProviderSide::IdentifyPeer(
 }
 
 absl::StatusOr<v1::DescribeServiceResponse> ProviderSide::Describe(
-    const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request) const {
+    const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request,
+    int64_t* configuration_version) const {
   std::shared_ptr<const Federation> federation = configuration_.Current();
+  if (configuration_version != nullptr) {
+    *configuration_version = federation->configuration().version();
+  }
   RENKEI_RETURN_IF_ERROR(CheckNotExpired(*federation, clock_.Now()));
   RENKEI_ASSIGN_OR_RETURN(const FederationServer* peer,
                           IdentifyPeer(*federation, peer_certificate_sha256));

@@ -50,8 +50,10 @@ class ProviderSide {
 
   // Service metadata for a peer: the methods `request.service()` offers and those the
   // peer's `request.client()` may call. Same identity rules as Verify.
+  // `configuration_version`, when not null, gets the version the answer holds under.
   absl::StatusOr<v1::DescribeServiceResponse> Describe(
-      const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request) const;
+      const std::string& peer_certificate_sha256, const v1::DescribeServiceRequest& request,
+      int64_t* configuration_version = nullptr) const;
 
   // Signs the provider service's answer (`status`, `payload`) and records the exchange;
   // `done` gets the response once the record is durable (on the recorder's thread), or

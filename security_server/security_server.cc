@@ -83,8 +83,9 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
   const int max_backend_call_seconds = settings_ref.config.max_backend_call_seconds() > 0
                                            ? settings_ref.config.max_backend_call_seconds()
                                            : 60;
+  s->schema_publisher_ = std::make_unique<SchemaPublisher>(settings_ref, s->clock_);
   s->peer_endpoint_ = std::make_unique<PeerEndpoint>(
-      *s->provider_, max_payload, absl::Seconds(max_backend_call_seconds), *s->metrics_,
+      *s->provider_, *s->schema_publisher_, max_payload, absl::Seconds(max_backend_call_seconds), *s->metrics_,
       *s->operational_log_);
 
   s->metadata_ = std::make_unique<MetadataService>(*s->consumer_, *s->local_endpoint_);
@@ -142,6 +143,13 @@ absl::StatusOr<std::unique_ptr<SecurityServer>> SecurityServer::Start(
                              local_credentials);
   if (!local_server.ok()) return local_server.status();
   s->local_server_ = *std::move(local_server);
+  s->schema_cache_ = std::make_unique<SchemaCache>(*s->consumer_, *s->local_endpoint_);
+  if (!settings_ref.config.local().rest_listen_address().empty()) {
+    s->rest_endpoint_ = std::make_unique<RestEndpoint>(*s->local_endpoint_, *s->schema_cache_,
+                                                       settings_ref, max_payload);
+    absl::Status rest = s->rest_endpoint_->Start(settings_ref.config.local().rest_listen_address());
+    if (!rest.ok()) return rest;
+  }
   s->shipper_ = std::make_unique<OutboxShipper>(*s->message_log_, *s->configuration_, settings_ref,
                                                 s->clock_, &s->metrics_registry_);
   s->shipper_->Start();
@@ -290,7 +298,9 @@ void SecurityServer::Shutdown(absl::Duration grace) {
   gpr_timespec deadline = gpr_time_add(
       gpr_now(GPR_CLOCK_REALTIME),
       gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));
-  // Local first: no new outgoing exchanges; then peer: answers in flight still complete.
+  // Local first: no new outgoing exchanges (the JSON entry lets the calls it serves finish);
+  // then peer: answers in flight still complete.
+  if (rest_endpoint_) rest_endpoint_->Stop();
   if (local_server_) local_server_->Shutdown(deadline);
   if (peer_server_) peer_server_->Shutdown(deadline);
   // Last: one more attempt to ship what the drained calls recorded.

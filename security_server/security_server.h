@@ -26,6 +26,9 @@
 #include "security_server/peer_endpoint.h"
 #include "security_server/provider_side.h"
 #include "security_server/replay_cache.h"
+#include "security_server/rest_endpoint.h"
+#include "security_server/schema_cache.h"
+#include "security_server/schema_publisher.h"
 #include "security_server/settings.h"
 
 namespace renkei {
@@ -58,7 +61,10 @@ class SecurityServer {
   std::unique_ptr<ConsumerSide> consumer_;
   std::unique_ptr<ProviderSide> provider_;
   std::unique_ptr<LocalEndpoint> local_endpoint_;
+  std::unique_ptr<SchemaPublisher> schema_publisher_;
   std::unique_ptr<PeerEndpoint> peer_endpoint_;
+  std::unique_ptr<SchemaCache> schema_cache_;
+  std::unique_ptr<RestEndpoint> rest_endpoint_;  // with local.rest_listen_address
   std::unique_ptr<MetadataService> metadata_;
   std::unique_ptr<OperationalLog> operational_log_;
   std::unique_ptr<OperationalService> operational_service_;

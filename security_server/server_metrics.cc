@@ -27,6 +27,11 @@ ExchangeMetrics::ExchangeMetrics(MetricsRegistry& registry)
           "renkei_security_server_rejections_total",
           "Calls this server refused, by side (local callers or peer servers) and reason.",
           {"side", "reason"})),
+      local_calls_(registry.AddCounter(
+          "renkei_security_server_local_calls_total",
+          "Calls from this agency's systems, by entry (grpc, or rest for JSON over HTTP) and "
+          "outcome (gRPC status code name), refusals included.",
+          {"entry", "outcome"})),
       stages_(StageSeries(registry.AddHistogram("renkei_security_server_stage_seconds",
                                                 "Time spent per stage of an exchange.",
                                                 {"stage"}))),
@@ -37,6 +42,13 @@ ExchangeMetrics::ExchangeMetrics(MetricsRegistry& registry)
 void ExchangeMetrics::CountExchange(const std::string& direction, const std::string& client,
                                     const std::string& service, absl::StatusCode outcome) {
   exchanges_.With({direction, client, service, absl::StatusCodeToString(outcome)}).Increment();
+}
+
+void ExchangeMetrics::CountLocalCall(v1::OperationalRecord::Entry entry,
+                                     absl::StatusCode outcome) {
+  local_calls_.With({entry == v1::OperationalRecord::REST ? "rest" : "grpc",
+                     absl::StatusCodeToString(outcome)})
+      .Increment();
 }
 
 void ExchangeMetrics::CountRejection(const std::string& side, absl::StatusCode code) {

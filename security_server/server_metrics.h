@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
+#include "renkei/v1/operational.pb.h"
 
 namespace renkei {
 
@@ -20,6 +21,8 @@ class ExchangeMetrics {
   // client/service: subsystem ids, or "unverified" when the request never verified.
   void CountExchange(const std::string& direction, const std::string& client,
                      const std::string& service, absl::StatusCode outcome);
+  // Calls from local systems by entry ("grpc" or "rest") and outcome, refusals included.
+  void CountLocalCall(v1::OperationalRecord::Entry entry, absl::StatusCode outcome);
   // side: "local" or "peer"; the reason is derived from the code (README "Metrics").
   void CountRejection(const std::string& side, absl::StatusCode code);
   // The stages of an exchange, each a fixed series resolved once.
@@ -34,6 +37,7 @@ class ExchangeMetrics {
  private:
   Family<Counter>& exchanges_;
   Family<Counter>& rejections_;
+  Family<Counter>& local_calls_;
   std::array<Histogram*, 7> stages_;
   Gauge& in_flight_;
 };

@@ -72,6 +72,11 @@ absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& 
                                         "listen_address, not ",
                                         local.listen_address()));
     }
+    if (!local.rest_listen_address().empty() && !IsLoopbackAddress(local.rest_listen_address())) {
+      return Invalid(path, absl::StrCat("local.plaintext_loopback_only needs a loopback "
+                                        "rest_listen_address, not ",
+                                        local.rest_listen_address()));
+    }
   } else {
     resolve(c.mutable_local()->mutable_tls_certificate_file());
     resolve(c.mutable_local()->mutable_tls_key_file());
@@ -135,7 +140,8 @@ absl::StatusOr<std::unique_ptr<const Settings>> LoadSettings(const std::string& 
     }
   }
 
-  for (const v1::ProvidedService& service : c.provided_services()) {
+  for (v1::ProvidedService& service : *c.mutable_provided_services()) {
+    if (!service.descriptor_set_file().empty()) resolve(service.mutable_descriptor_set_file());
     auto subsystem = ParseSubsystemId(service.subsystem());
     if (!subsystem.ok()) {
       return Invalid(path, absl::StrCat("provided_services: ", subsystem.status().message()));

@@ -19,6 +19,7 @@
 #include "common/identifiers.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "renkei/v1/config.pb.h"
 #include "common/envelope.h"
 #include "tools/renkeictl/pki.h"
@@ -199,6 +200,7 @@ bool LiveFederation::StartEverything() {
   dead_port = FreePort();
   provider_local_port = FreePort();
   consumer_local_port = FreePort();
+  consumer_rest_port = FreePort();
   consumer_peer_port = FreePort();
   for (int i = 0; i < options_.provider_replicas; ++i) provider_peer_ports.push_back(FreePort());
   provider_peer_port = provider_peer_ports[0];
@@ -296,6 +298,21 @@ bool LiveFederation::StartEverything() {
   provide(kTestBackend, backend_port);
   provide(kTax, dead_port);
   provider.mutable_provided_services(0)->add_methods(kGetResident);
+  // The registry answers reflection; the in-process test backend does not, so its
+  // descriptors come from a file, as protoc --include_imports --descriptor_set_out makes it.
+  google::protobuf::FileDescriptorSet descriptors;
+  std::vector<const google::protobuf::FileDescriptor*> files = {
+      municipal::v1::GetResidentRequest::descriptor()->file()};
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (int j = 0; j < files[i]->dependency_count(); ++j) {
+      if (std::find(files.begin(), files.end(), files[i]->dependency(j)) == files.end()) {
+        files.push_back(files[i]->dependency(j));
+      }
+    }
+  }
+  for (auto it = files.rbegin(); it != files.rend(); ++it) (*it)->CopyTo(descriptors.add_file());
+  WriteOrDie(d + "test-backend.descriptors", descriptors.SerializeAsString());
+  provider.mutable_provided_services(1)->set_descriptor_set_file("test-backend.descriptors");
   // The pension system may call exactly one method of the test backend: what attacks on
   // method names try to widen.
   auto* pension_right = provider.add_access_rights();
@@ -347,6 +364,7 @@ bool LiveFederation::StartEverything() {
   set_source(consumer);
   consumer.set_configuration_cache_file(d + "mhlw.cache");
   consumer.mutable_local()->set_listen_address(Address(consumer_local_port));
+  consumer.mutable_local()->set_rest_listen_address(Address(consumer_rest_port));
   consumer.mutable_local()->set_tls_certificate_file("mhlw-local.pem");
   consumer.mutable_local()->set_tls_key_file("mhlw-local.key");
   consumer.mutable_local()->set_client_ca_file("local-ca.pem");
@@ -444,7 +462,8 @@ bool LiveFederation::RestartConsumer() {
                                  d + "mhlw.textproto"},
         d + "mhlw-ss.log");
   }
-  return WaitForPort(consumer_local_port) && WaitForPort(consumer_peer_port);
+  return WaitForPort(consumer_local_port) && WaitForPort(consumer_rest_port) &&
+         WaitForPort(consumer_peer_port);
 }
 
 bool LiveFederation::StartBroker() {
@@ -633,6 +652,45 @@ std::shared_ptr<grpc::Channel> LiveFederation::LocalChannel(const TestCredential
   args.SetMaxSendMessageSize(64 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::CreateCustomChannel(Address(consumer_local_port), grpc::SslCredentials(tls), args);
+}
+
+LiveFederation::HttpAnswer LiveFederation::Rest(
+    const TestCredentials* client, const std::string& method, const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+  std::unique_ptr<httplib::SSLClient> http;
+  if (client == nullptr) {
+    http = std::make_unique<httplib::SSLClient>("127.0.0.1", consumer_rest_port);
+  } else {
+    const std::string prefix =
+        absl::StrCat(directory, "/rest-client-", client->certificate.fingerprint().substr(0, 16));
+    WriteCredentials(prefix, *client);
+    http = std::make_unique<httplib::SSLClient>("127.0.0.1", consumer_rest_port, prefix + ".pem",
+                                                prefix + ".key");
+  }
+  http->set_ca_cert_path(local_ca_file.c_str());
+  http->enable_server_certificate_verification(true);
+  http->set_read_timeout(120, 0);
+  httplib::Headers sent;
+  for (const auto& [name, value] : headers) sent.emplace(name, value);
+  httplib::Result result = method == "GET" ? http->Get(path.c_str(), sent)
+                                           : http->Post(path.c_str(), sent, body, "application/json");
+  HttpAnswer answer;
+  if (!result) {
+    answer.error = httplib::to_string(result.error());
+    return answer;
+  }
+  answer.status = result->status;
+  answer.headers.insert(result->headers.begin(), result->headers.end());
+  answer.body = result->body;
+  return answer;
+}
+
+std::vector<std::pair<std::string, std::string>> LiveFederation::RestHeaders(
+    const std::string& client, const std::string& subject) {
+  return {{"Renkei-Client", client},
+          {"Renkei-Subject", subject},
+          {"Renkei-Purpose", "integration-test"},
+          {"Renkei-User", "official-0042"}};
 }
 
 void LiveFederation::AddRenkeiMetadata(grpc::ClientContext& context, const std::string& client,

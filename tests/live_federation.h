@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <functional>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -97,6 +99,22 @@ class LiveFederation {
   static void AddRenkeiMetadata(grpc::ClientContext& context, const std::string& client,
                                 const std::string& service, const std::string& subject);
 
+  // One HTTP request to the consumer's JSON entry (TLS, checked against the local CA),
+  // presenting `client`'s certificate, or none when null.
+  struct HttpAnswer {
+    int status = 0;  // 0: no HTTP answer (`error` says why)
+    std::string error;
+    std::multimap<std::string, std::string> headers;
+    std::string body;
+  };
+  HttpAnswer Rest(const TestCredentials* client, const std::string& method,
+                  const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  const std::string& body = "");
+  // The Renkei-* headers of a normal JSON call (those of AddRenkeiMetadata).
+  static std::vector<std::pair<std::string, std::string>> RestHeaders(
+      const std::string& client, const std::string& subject);
+
   // A stub to the provider security server's peer endpoint, presenting `authentication`.
   std::unique_ptr<v1::PeerExchange::Stub> ProviderPeerAs(const TestCredentials& authentication);
   // The same for the provider server `server_id` listening at `port`.
@@ -146,6 +164,7 @@ class LiveFederation {
   int registry_port = 0, backend_port = 0, dead_port = 0;
   int provider_local_port = 0, provider_peer_port = 0;
   int consumer_local_port = 0, consumer_peer_port = 0;
+  int consumer_rest_port = 0;  // the consumer's JSON entry (same TLS as its local endpoint)
   // Broker mode.
   TestCredentials operator_ca, operator_credentials, unregistered_operator, broker_admin_tls;
   TestCredentials broker_tls;  // the broker's TLS certificate (issued by the federation CA)

@@ -2,9 +2,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "protos/reflection/server_reflection.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.pb.h"
 #include "renkei/v1/metadata.grpc.pb.h"
 #include "renkei/v1/operational.grpc.pb.h"
+#include "security_server/reflection_stream.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -51,22 +52,16 @@ LiveFederation* ServiceMetadataTest::federation_ = nullptr;
 
 // Lists services the way grpcurl / grpc_cli do, over the reflection protocol.
 std::vector<std::string> ReflectedServices(const std::shared_ptr<grpc::Channel>& channel) {
-  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  auto stream = stub->ServerReflectionInfo(&context);
-  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  ReflectionStream stream(channel, absl::Now() + absl::Seconds(10));
+  grpc_reflection::v1alpha::ServerReflectionRequest request;
   request.set_list_services("");
+  grpc_reflection::v1alpha::ServerReflectionResponse response;
   std::vector<std::string> names;
-  if (!stream->Write(request)) return names;
-  stream->WritesDone();
-  grpc::reflection::v1alpha::ServerReflectionResponse response;
-  while (stream->Read(&response)) {
-    for (const auto& service : response.list_services_response().service()) {
-      names.push_back(service.name());
-    }
+  if (!stream.Ask(request, &response)) return names;
+  for (const auto& service : response.list_services_response().service()) {
+    names.push_back(service.name());
   }
-  stream->Finish().IgnoreError();
+  EXPECT_TRUE(stream.Finish().ok());
   return names;
 }
 

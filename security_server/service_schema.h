@@ -1,0 +1,75 @@
+// The signed service schema of the JSON entry (schemas/renkei/v1/metadata.proto ServiceSchema):
+// what a provider member states about a provided service, checked by the consumer's security
+// server before it transcodes anything with it.
+//
+// Thread-safe: a ServiceSchemaView is immutable once made (DescriptorPool and
+// DynamicMessageFactory lookups lock internally).
+#ifndef RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
+#define RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/envelope.h"
+#include "common/federation.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor_database.h"
+#include "google/protobuf/dynamic_message.h"
+#include "renkei/v1/metadata.pb.h"
+
+namespace renkei {
+
+// A verified schema, ready to transcode with.
+class ServiceSchemaView {
+ public:
+  // INVALID_ARGUMENT when `schema.files()` does not build or lacks a service of its methods.
+  static absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> Create(v1::ServiceSchema schema);
+
+  const std::string& service() const { return schema_.service(); }
+  const std::string& client() const { return schema_.client(); }
+  int64_t configuration_version() const { return schema_.configuration_version(); }
+  bool Offers(const std::string& method) const { return methods_.count(method) > 0; }
+  bool Allows(const std::string& method) const { return allowed_.count(method) > 0; }
+  const std::set<std::string>& allowed_methods() const { return allowed_; }
+  const google::protobuf::DescriptorPool& pool() const { return *pool_; }
+  // The descriptor of an offered, unary method ("/package.Service/Method"); NOT_FOUND when the
+  // service does not offer it, UNIMPLEMENTED for a streaming method.
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
+      const std::string& method) const;
+  // An empty message of `type` (from this schema's pool), owned by the caller.
+  std::unique_ptr<google::protobuf::Message> NewMessage(
+      const google::protobuf::Descriptor& type) const;
+
+ private:
+  explicit ServiceSchemaView(v1::ServiceSchema schema);
+
+  v1::ServiceSchema schema_;
+  std::set<std::string> methods_;
+  std::set<std::string> allowed_;
+  google::protobuf::SimpleDescriptorDatabase database_;  // outlives the pool built over it
+  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
+  std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
+};
+
+// The provider's statement about `service` for `client`, signed by the service's member.
+absl::StatusOr<v1::SignedHeader> SignServiceSchema(const v1::ServiceSchema& schema,
+                                                   const SigningIdentity& signer);
+
+// Checks what a provider's security server answered to DescribeSchema: a ServiceSchema signed
+// (as that type) by the member that owns `service`, with a certificate the federation accepts,
+// about `service` and `client`, under the configuration version in force. UNAUTHENTICATED for
+// a bad signature or signer, INVALID_ARGUMENT when it says something else than was asked or
+// its descriptors do not build, UNAVAILABLE when it was made under another configuration.
+absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> VerifyServiceSchema(
+    const v1::SignedHeader& signed_schema, const Federation& federation,
+    const std::string& client, const std::string& service);
+
+// "renkei.municipal.v1.ResidentRegistry" of "/renkei.municipal.v1.ResidentRegistry/GetResident";
+// empty when `method` is not a full method name.
+std::string ServiceNameOf(const std::string& method);
+
+}  // namespace renkei
+
+#endif  // RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
