@@ -97,7 +97,8 @@ class OutboundExchange {
     // Each exchange is in the operational record: no log line per exchange.
     CountExchange(answer->status.code());
     Finish({answer->status, prepared_.header.message_id(),
-            answer->status.ok() ? std::move(answer->payload) : std::string()});
+            answer->status.ok() ? std::move(answer->payload) : std::string(),
+            /*answered=*/true});
   }
 
   // Counts the finished exchange and keeps its operational record.

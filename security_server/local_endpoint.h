@@ -28,6 +28,9 @@ struct ExchangeOutcome {
   absl::Status status;
   std::string message_id;  // empty when refused before the request was signed
   std::string payload;     // the provider's answer, when status is OK
+  // `status` is the provider service's own (its answer, signed and recorded), not a refusal
+  // by a security server.
+  bool answered = false;
 };
 
 class LocalEndpoint final : public grpc::CallbackGenericService {

@@ -135,6 +135,20 @@ absl::Status RestEndpoint::Start(const std::string& address) {
   server_->set_read_timeout(10, 0);
   server_->set_write_timeout(10, 0);
   server_->set_keep_alive_max_count(1000);
+  // httplib writes headers and body apart: without this each kept-alive call waits for the
+  // client's delayed ACK (about 40 ms).
+  server_->set_tcp_nodelay(true);
+  // Refused before the body is read: a compressed body could inflate past every limit.
+  server_->set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (!request.has_header("Content-Encoding")) return httplib::Server::HandlerResponse::Unhandled;
+    response.status = 415;
+    response.set_content(
+        RestErrorBody(absl::InvalidArgumentError(
+                          "Content-Encoding is not accepted: send the JSON body uncompressed"),
+                      ""),
+        kJson);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   server_->Post(R"(/r1/.*)", [this](const httplib::Request& request, httplib::Response& response) {
     Call(request, response);
   });
@@ -254,8 +268,11 @@ void RestEndpoint::Call(const httplib::Request& request, httplib::Response& resp
                   "");
   }
   if (!outcome->status.ok()) {
-    return Answer(response, HttpStatusOf(outcome->status.code()), outcome->status,
-                  outcome->message_id);
+    // The platform refuses with RESOURCE_EXHAUSTED only for size; a service may mean a quota.
+    const bool too_large =
+        !outcome->answered && outcome->status.code() == absl::StatusCode::kResourceExhausted;
+    return Answer(response, too_large ? 413 : HttpStatusOf(outcome->status.code()),
+                  outcome->status, outcome->message_id);
   }
   absl::StatusOr<std::string> json = ResponseToJson(view, **method, outcome->payload);
   if (!json.ok()) return Answer(response, 502, json.status(), outcome->message_id);

@@ -44,7 +44,7 @@ class RestEndpoint {
   void Stop();
 
   // Connections served at once; more wait for a free thread.
-  static constexpr int kThreads = 32;
+  static constexpr int kThreads = 64;
 
  private:
   void Call(const httplib::Request& request, httplib::Response& response);

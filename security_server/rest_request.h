@@ -52,8 +52,8 @@ absl::StatusOr<std::string> ResponseToJson(const ServiceSchemaView& schema,
                                            const google::protobuf::MethodDescriptor& method,
                                            absl::string_view payload);
 
-// HTTP status for a gRPC code (the mapping of google.rpc.Code, 413 for an oversized body
-// being the entry's own).
+// HTTP status for a gRPC code (the mapping of google.rpc.Code: RESOURCE_EXHAUSTED is 429, as a
+// service means a quota by it; the entry answers 413 itself where the platform refused a size).
 int HttpStatusOf(absl::StatusCode code);
 // {"code": "PERMISSION_DENIED", "message": "...", "message_id": "..."}
 std::string RestErrorBody(const absl::Status& status, const std::string& message_id);

@@ -108,6 +108,17 @@ TEST_F(SettingsTest, PlaintextOnlyOnLoopback) {
   EXPECT_THAT(ErrorOf(text), HasSubstr("needs a loopback listen_address"));
 }
 
+TEST_F(SettingsTest, PlaintextJsonEntryOnlyOnLoopback) {
+  std::string text = absl::StrReplaceAll(
+      Valid(), {{"listen_address: \"127.0.0.1:7110\"",
+                 "listen_address: \"127.0.0.1:7110\" rest_listen_address: \"0.0.0.0:7111\""}});
+  EXPECT_THAT(ErrorOf(text), HasSubstr("needs a loopback rest_listen_address, not 0.0.0.0:7111"));
+  text = absl::StrReplaceAll(
+      Valid(), {{"listen_address: \"127.0.0.1:7110\"",
+                 "listen_address: \"127.0.0.1:7110\" rest_listen_address: \"127.0.0.1:7111\""}});
+  EXPECT_TRUE(Load(text).ok());
+}
+
 TEST_F(SettingsTest, TlsLocalClientsNeedCertificateFingerprints) {
   std::string text = absl::StrReplaceAll(
       Valid(), {{"plaintext_loopback_only: true",

@@ -114,6 +114,44 @@ absl::StatusOr<History> AwaitHistory(LiveFederation& federation, const std::stri
   return history;
 }
 
+TEST(Ledger, TheGrpcAndTheJsonEntryLeaveTheSameRecord) {
+  LiveFederation federation("ledger_entries", LedgerOptions());
+  ASSERT_TRUE(federation.Start());
+  PrivateKey saito = PrivateKey::GenerateP256();
+  ASSERT_TRUE(federation.EnrollResident("131016-0001", saito).ok());
+
+  const std::string by_grpc = Exchange(federation, "131016-0001");
+  ASSERT_FALSE(by_grpc.empty());
+  auto by_json = federation.Rest(
+      &federation.allowance_client, "POST",
+      "/r1/JP/MUNI/131016/resident-registry/renkei.municipal.v1.ResidentRegistry/GetResident",
+      LiveFederation::RestHeaders(kAllowance, "131016-0001"), R"({"residentCode":"131016-0001"})");
+  ASSERT_EQ(by_json.status, 200) << by_json.error << by_json.body;
+  std::string json_id;
+  for (const auto& [name, value] : by_json.headers) {
+    if (name == "Renkei-Message-Id") json_id = value;
+  }
+  ASSERT_TRUE(IsMessageId(json_id)) << json_id;
+
+  auto token = federation.SignIn("131016-0001", saito);
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto history = AwaitHistory(federation, *token, 2, {by_grpc, json_id});
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->records.size(), 2u);
+  EXPECT_EQ(history->verified, 2);
+  // Ids, times and the hashes of the headers that carry them differ; nothing else may.
+  auto without_ids = [](v1::AccessRecord record) {
+    record.clear_message_id();
+    record.clear_time();
+    record.clear_request_header_sha256();
+    record.clear_response_header_sha256();
+    return record.SerializeAsString();
+  };
+  EXPECT_EQ(without_ids(history->records[0]), without_ids(history->records[1]))
+      << history->records[0].DebugString() << history->records[1].DebugString();
+  EXPECT_EQ(history->records[0].method(), "/renkei.municipal.v1.ResidentRegistry/GetResident");
+}
+
 TEST(Ledger, ResidentSeesEveryExchangeVerifiedAndNoOneElseDoes) {
   LiveFederation federation("ledger_resident", LedgerOptions());
   ASSERT_TRUE(federation.Start());

@@ -657,6 +657,8 @@ std::shared_ptr<grpc::Channel> LiveFederation::LocalChannel(const TestCredential
 LiveFederation::HttpAnswer LiveFederation::Rest(
     const TestCredentials* client, const std::string& method, const std::string& path,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+  // A server that refuses a connection mid-request must not kill the test with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<httplib::SSLClient> http;
   if (client == nullptr) {
     http = std::make_unique<httplib::SSLClient>("127.0.0.1", consumer_rest_port);

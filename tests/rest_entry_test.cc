@@ -12,6 +12,8 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
+#include "renkei/v1/operational.grpc.pb.h"
 #include "tests/live_federation.h"
 
 namespace renkei::testing {
@@ -179,14 +181,56 @@ TEST(RestEntry, EveryRefusalHasItsStatusAndJsonBody) {
                    "{}"),
               404, "NOT_FOUND", "JP/MUNI/131016/tax declares no methods");
 
-  // The provider's own refusal keeps its message id.
+  // A backend answer over the provider server's bound is recorded as the provider's answer
+  // (RESOURCE_EXHAUSTED, which from a service means a quota: 429), with its message id.
   auto refused = post(kBackendPath, R"({"residentCode": "big:400000"})");
-  EXPECT_EQ(refused.status, 429) << refused.body;
+  ExpectError(refused, 429, "RESOURCE_EXHAUSTED", "Received message larger than max");
   EXPECT_THAT(Header(refused, "Renkei-Message-Id"), ::testing::MatchesRegex("[0-9a-f]{32}"));
 
-  // Counted apart from the gRPC entry.
-  auto metrics = federation.Rest(allowance, "GET", "/", {});  // not a route: 404 as JSON
-  EXPECT_EQ(metrics.status, 404);
+  auto compressed = headers;
+  compressed.push_back({"Content-Encoding", "gzip"});
+  ExpectError(post(kBackendPath, "\x1f\x8b", compressed), 415, "INVALID_ARGUMENT",
+              "Content-Encoding is not accepted");
+
+  auto not_a_route = federation.Rest(allowance, "GET", "/", {});
+  ExpectError(not_a_route, 404, "NOT_FOUND", "no such path");
+
+  // Counted apart from the gRPC entry, refusals included; never a resident number.
+  httplib::Client monitoring("127.0.0.1", federation.consumer_monitoring_port);
+  auto metrics = monitoring.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body,
+              HasSubstr("renkei_security_server_local_calls_total{entry=\"rest\",outcome=\"OK\"} 1\n"));
+  EXPECT_THAT(metrics->body, HasSubstr("renkei_security_server_local_calls_total{entry=\"rest\","
+                                       "outcome=\"INVALID_ARGUMENT\"}"));
+  EXPECT_THAT(metrics->body, Not(HasSubstr("entry=\"grpc\"")));
+  EXPECT_THAT(metrics->body, Not(HasSubstr("131016-0001")));
+
+  // The operational records say which entry each call came by.
+  auto operational = v1::OperationalMonitoring::NewStub(federation.LocalChannel(*allowance));
+  v1::OperationalDataRequest request;
+  v1::OperationalDataResponse data;
+  ASSERT_TRUE(LiveFederation::Eventually([&] {
+    grpc::ClientContext context;
+    data.Clear();
+    if (!operational->GetOperationalData(&context, request, &data).ok()) return false;
+    for (const v1::OperationalRecord& record : data.records()) {
+      if (record.outcome() == 0) return true;
+    }
+    return false;
+  }, absl::Seconds(10)));
+  int answered = 0;
+  for (const v1::OperationalRecord& record : data.records()) {
+    EXPECT_EQ(record.entry(), v1::OperationalRecord::REST) << record.DebugString();
+    EXPECT_EQ(record.role(), v1::OperationalRecord::CONSUMER);
+    if (record.outcome() != 0) continue;
+    ++answered;
+    EXPECT_EQ(record.client(), kAllowance);
+    EXPECT_EQ(record.service(), kTestBackend);
+    EXPECT_EQ(record.method(), "/renkei.municipal.v1.ResidentRegistry/GetResident");
+    EXPECT_GT(record.request_bytes(), 0);
+  }
+  EXPECT_EQ(answered, 1);
 }
 
 TEST(RestEntry, OpenApiDocumentValidatesAndListsOnlyCallableMethods) {
