@@ -2,13 +2,15 @@
 # The one-machine demo federation: the broker, a federation CA, two agencies' security
 # servers following the broker's signed configuration, the resident registry of 千代田区
 # (JP/MUNI/131016) and the child-allowance system of 厚生労働省 (JP/GOV/MHLW), real exchanges
-# between them, refused calls, a resident's verified access history, and the logs.
+# between them (gRPC, and one JSON call with curl), refused calls, a resident's verified access
+# history, and the logs.
 #
 # usage: deploy/demo/run.sh [--keep-running]
 #   Builds with Bazel, writes everything under .demo/ in the repository, and uses 127.0.0.1
 #   ports 7001/7002 (broker distribution/admin), 7080 (resident portal), 7101 (registry),
-#   7110/7111 (Chiyoda security server local/peer), 7200/7201 (MHLW's), and 7009/7119/7209
-#   for /metrics and /healthz (deploy/prometheus/prometheus.yml scrapes exactly these).
+#   7110/7111 (Chiyoda security server local/peer), 7200/7201 (MHLW's), 7202 (MHLW's JSON
+#   entry), and 7009/7119/7209 for /metrics and /healthz (deploy/prometheus/prometheus.yml
+#   scrapes exactly these).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -144,7 +146,11 @@ cat > "$DEMO/mhlw/security-server.textproto" <<CONF
 server_id: "JP/GOV/MHLW/ss1"
 configuration_anchor_file: "anchor.textproto"
 configuration_refresh_seconds: 5
-local { listen_address: "127.0.0.1:7200" plaintext_loopback_only: true }
+local {
+  listen_address: "127.0.0.1:7200"
+  rest_listen_address: "127.0.0.1:7202"
+  plaintext_loopback_only: true
+}
 peer {
   listen_address: "127.0.0.1:7201"
   authentication_certificate_file: "auth.pem"
@@ -166,7 +172,7 @@ PIDS+=($!)
 "$BIN/security_server/renkei-security-server" --config "$DEMO/mhlw/security-server.textproto" \
   2>"$DEMO/logs/mhlw-ss.log" &
 PIDS+=($!)
-for port in 7101 7110 7111 7200 7201; do wait_port "$port"; done
+for port in 7101 7110 7111 7200 7201 7202; do wait_port "$port"; done
 grep -h '"component":"configuration"' "$DEMO/logs/chiyoda-ss.log" "$DEMO/logs/mhlw-ss.log" || true
 
 CLIENT=$BIN/deploy/demo/child-allowance
@@ -176,6 +182,22 @@ for applicant in 131016-0001 131016-0005 131016-0007; do
   "$CLIENT" --security_server 127.0.0.1:7200 --applicant "$applicant" --user official-0042
 done
 
+step "The same from a system that speaks JSON: curl to MHLW's JSON entry (:7202)"
+# The same exchange as the gRPC calls above (signed protobuf between the servers, the same
+# record in the ledger); only the local hop is HTTP/1.1 with JSON.
+cat <<'SHOW'
+$ curl -i http://127.0.0.1:7202/r1/JP/MUNI/131016/resident-registry/renkei.municipal.v1.ResidentRegistry/GetResident \
+    -H 'Renkei-Client: JP/GOV/MHLW/child-allowance' -H 'Renkei-Subject: 131016-0001' \
+    -H 'Renkei-Purpose: child-allowance-act/art7/eligibility' -H 'Renkei-User: official-0042' \
+    -H 'Content-Type: application/json' -d '{"residentCode": "131016-0001"}'
+SHOW
+curl --silent --show-error --fail-with-body --include \
+  http://127.0.0.1:7202/r1/JP/MUNI/131016/resident-registry/renkei.municipal.v1.ResidentRegistry/GetResident \
+  -H 'Renkei-Client: JP/GOV/MHLW/child-allowance' -H 'Renkei-Subject: 131016-0001' \
+  -H 'Renkei-Purpose: child-allowance-act/art7/eligibility' -H 'Renkei-User: official-0042' \
+  -H 'Content-Type: application/json' -d '{"residentCode": "131016-0001"}'
+echo
+
 step "Refused: an unknown resident (the registry's own NOT_FOUND, signed and relayed)"
 "$CLIENT" --security_server 127.0.0.1:7200 --applicant 131016-9999 || true
 
@@ -183,6 +205,8 @@ step "Refused: the pension system has no access right to the resident registry"
 "$CLIENT" --security_server 127.0.0.1:7200 --applicant 131016-0001 --client JP/GOV/MHLW/pension || true
 
 step "The resident's view: 齋藤 一郎 signs in with his key and verifies who used his data"
+# His list has the child-allowance system twice on the same day: the gRPC call and the JSON
+# call leave the same record but for the message id and time.
 sleep 2  # the provider's outbox ships within 200 ms; the broker signs tree heads every second
 echo "\$ renkeictl history --resident-id 131016-0001 --key residents/saito-ichiro.key"
 $CTL history --broker 127.0.0.1:7001 --anchor "$DEMO/broker/anchor.textproto" \
