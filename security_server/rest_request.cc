@@ -1,5 +1,7 @@
 #include "security_server/rest_request.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -39,6 +41,8 @@ std::string JsonEscape(absl::string_view text) {
 
 bool IsSegment(absl::string_view segment) {
   if (segment.empty() || segment.size() > 255) return false;
+  // "." and ".." name nothing here, and look like a path traversal to whoever reads a log.
+  if (segment.find_first_not_of('.') == absl::string_view::npos) return false;
   for (char c : segment) {
     if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
   }
@@ -80,8 +84,8 @@ absl::StatusOr<RestTarget> ParseRestPath(absl::string_view path, bool openapi) {
 absl::StatusOr<absl::Duration> ParseRestTimeout(absl::string_view value) {
   int64_t amount = 0;
   if (value.size() < 2 || value.size() > 9 ||
-      !absl::SimpleAtoi(value.substr(0, value.size() - 1), &amount) || amount < 0 ||
-      !absl::ascii_isdigit(value[0])) {
+      !std::all_of(value.begin(), value.end() - 1, absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(value.substr(0, value.size() - 1), &amount)) {
     return absl::InvalidArgumentError(
         "Renkei-Timeout: expected 1 to 8 digits and a unit (H, M, S, m, u, n), e.g. 5S");
   }
