@@ -2,8 +2,13 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
+#include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/files.h"
@@ -18,6 +23,9 @@
 namespace renkei {
 namespace {
 
+using google::protobuf::DescriptorPool;
+using google::protobuf::DescriptorProto;
+using google::protobuf::EnumDescriptorProto;
 using google::protobuf::FileDescriptorProto;
 using google::protobuf::FileDescriptorSet;
 using grpc_reflection::v1alpha::FileDescriptorResponse;
@@ -62,10 +70,12 @@ class FirstError final : public google::protobuf::DescriptorPool::ErrorCollector
 // Indices of `files` in dependency order (imports first). INVALID_ARGUMENT when a file has no
 // name or the name of another, imports a file the set does not contain, or is part of an
 // import cycle.
-absl::StatusOr<std::vector<int>> DependencyOrder(const FileDescriptorSet& files) {
+absl::StatusOr<std::vector<int>> DependencyOrder(
+    const std::vector<const FileDescriptorProto*>& files) {
+  const int count = static_cast<int>(files.size());
   std::map<std::string, int> by_name;
-  for (int i = 0; i < files.file_size(); ++i) {
-    const std::string& name = files.file(i).name();
+  for (int i = 0; i < count; ++i) {
+    const std::string& name = files[i]->name();
     if (name.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("file ", i, " of the set has no name"));
     }
@@ -73,12 +83,12 @@ absl::StatusOr<std::vector<int>> DependencyOrder(const FileDescriptorSet& files)
       return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(name), " appears twice"));
     }
   }
-  std::vector<std::vector<int>> imports(files.file_size());
-  for (int i = 0; i < files.file_size(); ++i) {
-    for (const std::string& import : files.file(i).dependency()) {
+  std::vector<std::vector<int>> imports(count);
+  for (int i = 0; i < count; ++i) {
+    for (const std::string& import : files[i]->dependency()) {
       auto found = by_name.find(import);
       if (found == by_name.end()) {
-        return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(files.file(i).name()),
+        return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(files[i]->name()),
                                                        " imports ", Quoted(import),
                                                        ", which the set does not contain"));
       }
@@ -87,11 +97,11 @@ absl::StatusOr<std::vector<int>> DependencyOrder(const FileDescriptorSet& files)
   }
   // Depth-first, with an explicit stack: a hostile set may chain thousands of files.
   enum class Mark { kUnseen, kOpen, kDone };
-  std::vector<Mark> marks(files.file_size(), Mark::kUnseen);
+  std::vector<Mark> marks(count, Mark::kUnseen);
   std::vector<int> order;
-  order.reserve(files.file_size());
+  order.reserve(count);
   std::vector<std::pair<int, size_t>> path;  // file, index of its next import to visit
-  for (int root = 0; root < files.file_size(); ++root) {
+  for (int root = 0; root < count; ++root) {
     if (marks[root] != Mark::kUnseen) continue;
     marks[root] = Mark::kOpen;
     path.emplace_back(root, 0);
@@ -107,9 +117,9 @@ absl::StatusOr<std::vector<int>> DependencyOrder(const FileDescriptorSet& files)
       ++path.back().second;
       const int import = imports[file][next];
       if (marks[import] == Mark::kOpen) {
-        return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(files.file(import).name()),
+        return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(files[import]->name()),
                                                        " imports itself (through ",
-                                                       Quoted(files.file(file).name()), ")"));
+                                                       Quoted(files[file]->name()), ")"));
       }
       if (marks[import] == Mark::kUnseen) {
         marks[import] = Mark::kOpen;
@@ -119,6 +129,180 @@ absl::StatusOr<std::vector<int>> DependencyOrder(const FileDescriptorSet& files)
   }
   return order;
 }
+
+// The files of `set`, in the set's order.
+std::vector<const FileDescriptorProto*> FilesOf(const FileDescriptorSet& set) {
+  std::vector<const FileDescriptorProto*> files;
+  files.reserve(set.file_size());
+  for (const FileDescriptorProto& file : set.file()) files.push_back(&file);
+  return files;
+}
+
+// Whether `file` names a file of protobuf's well-known types (or descriptor.proto...), which
+// only this binary's own copy may define.
+bool IsProtobufFile(absl::string_view file) { return absl::StartsWith(file, "google/protobuf/"); }
+
+// Whether the full name `name` is in protobuf's own package, where only its files may declare.
+bool IsInProtobufPackage(absl::string_view name) {
+  return name == "google.protobuf" || absl::StartsWith(name, "google.protobuf.");
+}
+
+// Checks what `file` declares against the bounds of the header, without recursion, before
+// protobuf's builder (which recurses into nested messages) sees it.
+class DeclarationCheck {
+ public:
+  explicit DeclarationCheck(const FileDescriptorProto& file) : file_(file) {}
+
+  absl::Status Run() {
+    RENKEI_ASSIGN_OR_RETURN(const std::string package, FullName("", file_.package()));
+    for (const EnumDescriptorProto& declared : file_.enum_type()) {
+      RENKEI_RETURN_IF_ERROR(CheckEnum(package, declared));
+    }
+    for (const auto& extension : file_.extension()) {
+      RENKEI_RETURN_IF_ERROR(FullName(package, extension.name()).status());
+    }
+    for (const auto& service : file_.service()) {
+      RENKEI_ASSIGN_OR_RETURN(const std::string service_name, FullName(package, service.name()));
+      for (const auto& method : service.method()) {
+        RENKEI_RETURN_IF_ERROR(FullName(service_name, method.name()).status());
+      }
+    }
+    // Depth first with an explicit stack: depth is checked before a message's nested types
+    // are looked at, so the stack holds at most the messages of the file.
+    struct Open {
+      const DescriptorProto* message;
+      std::string scope;  // full name of what declares it
+      int depth;          // 1 at the top level
+    };
+    std::vector<Open> open;
+    for (const DescriptorProto& message : file_.message_type()) {
+      open.push_back({&message, package, 1});
+    }
+    while (!open.empty()) {
+      const Open next = std::move(open.back());
+      open.pop_back();
+      const DescriptorProto& message = *next.message;
+      RENKEI_ASSIGN_OR_RETURN(const std::string name, FullName(next.scope, message.name()));
+      if (next.depth > kMaxMessageNesting) {
+        return Invalid(absl::StrCat("nests message types more than ", kMaxMessageNesting,
+                                    " deep, at ", Quoted(name)));
+      }
+      if (message.field_size() > kMaxFieldsPerMessage) {
+        return Invalid(absl::StrCat("has more than ", kMaxFieldsPerMessage,
+                                    " fields in message ", Quoted(name)));
+      }
+      for (const auto& field : message.field()) {
+        RENKEI_RETURN_IF_ERROR(FullName(name, field.name()).status());
+      }
+      for (const auto& extension : message.extension()) {
+        RENKEI_RETURN_IF_ERROR(FullName(name, extension.name()).status());
+      }
+      for (const auto& oneof : message.oneof_decl()) {
+        RENKEI_RETURN_IF_ERROR(FullName(name, oneof.name()).status());
+      }
+      for (const EnumDescriptorProto& declared : message.enum_type()) {
+        RENKEI_RETURN_IF_ERROR(CheckEnum(name, declared));
+      }
+      for (const DescriptorProto& nested : message.nested_type()) {
+        open.push_back({&nested, name, next.depth + 1});
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // The full name of `name` declared in `scope` (empty at the top): INVALID_ARGUMENT when it
+  // is too long or in protobuf's package.
+  absl::StatusOr<std::string> FullName(const std::string& scope, const std::string& name) const {
+    const size_t size = scope.empty() ? name.size() : scope.size() + 1 + name.size();
+    if (size > static_cast<size_t>(kMaxDescriptorNameBytes)) {
+      return Invalid(absl::StrCat("declares a name longer than ", kMaxDescriptorNameBytes,
+                                  " bytes: ", Quoted(scope.empty() ? name : scope + "." + name)));
+    }
+    std::string full_name = scope.empty() ? name : absl::StrCat(scope, ".", name);
+    if (IsInProtobufPackage(full_name)) {
+      return Invalid(absl::StrCat("declares ", Quoted(full_name),
+                                  ", in package google.protobuf, which is protobuf's own"));
+    }
+    return full_name;
+  }
+
+  // Enum values are declared beside their enum, in its scope, as in C++.
+  absl::Status CheckEnum(const std::string& scope, const EnumDescriptorProto& declared) const {
+    RENKEI_RETURN_IF_ERROR(FullName(scope, declared.name()).status());
+    for (const auto& value : declared.value()) {
+      RENKEI_RETURN_IF_ERROR(FullName(scope, value.name()).status());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Invalid(absl::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(file_.name()), " ", what));
+  }
+
+  const FileDescriptorProto& file_;
+};
+
+// What a pool is built from: the files of a set other than protobuf's, each checked by
+// DeclarationCheck, and this binary's own copy of each of protobuf's files that the set holds
+// or that any of these imports.
+class FilesToBuild {
+ public:
+  absl::Status Collect(const FileDescriptorSet& set) {
+    std::set<std::string> names;
+    std::vector<std::string> wanted;  // protobuf's files to copy
+    for (int i = 0; i < set.file_size(); ++i) {
+      const FileDescriptorProto& file = set.file(i);
+      if (file.name().empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("file ", i, " of the set has no name"));
+      }
+      if (file.name().size() > static_cast<size_t>(kMaxDescriptorNameBytes)) {
+        return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(file.name()),
+                                                       " has a name longer than ",
+                                                       kMaxDescriptorNameBytes, " bytes"));
+      }
+      if (!names.insert(file.name()).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("file ", Quoted(file.name()), " appears twice"));
+      }
+      if (IsProtobufFile(file.name())) {
+        wanted.push_back(file.name());  // what the set holds under that name does not matter
+        continue;
+      }
+      RENKEI_RETURN_IF_ERROR(DeclarationCheck(file).Run());
+      files_.push_back(&file);
+      for (const std::string& import : file.dependency()) {
+        if (IsProtobufFile(import)) wanted.push_back(import);
+      }
+    }
+    std::set<std::string> copied;
+    while (!wanted.empty()) {  // protobuf's files import only protobuf's files
+      const std::string name = std::move(wanted.back());
+      wanted.pop_back();
+      if (!copied.insert(name).second) continue;
+      const google::protobuf::FileDescriptor* own =
+          DescriptorPool::generated_pool()->FindFileByName(name);
+      if (own == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat("file ", Quoted(name),
+                                                       " is named as one of protobuf's own, "
+                                                       "which this binary does not have"));
+      }
+      own_copies_.push_back(std::make_unique<FileDescriptorProto>());
+      own->CopyTo(own_copies_.back().get());
+      files_.push_back(own_copies_.back().get());
+      for (int i = 0; i < own->dependency_count(); ++i) {
+        wanted.push_back(own->dependency(i)->name());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const std::vector<const FileDescriptorProto*>& files() const { return files_; }
+
+ private:
+  std::vector<const FileDescriptorProto*> files_;  // into the set or own_copies_
+  std::vector<std::unique_ptr<FileDescriptorProto>> own_copies_;
+};
 
 // Whether a file of `files` declares the service of full name `service`.
 bool DeclaresService(const FileDescriptorSet& files, const std::string& service) {
@@ -283,7 +467,7 @@ absl::StatusOr<FileDescriptorSet> FetchDescriptorsByReflection(
     }
   }
 
-  auto order = DependencyOrder(received.files());
+  auto order = DependencyOrder(FilesOf(received.files()));
   if (!order.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("backend at ", backend_address, " sent: ", order.status().message()));
@@ -309,26 +493,43 @@ absl::StatusOr<FileDescriptorSet> LoadDescriptorSetFile(const std::string& path)
   return files;
 }
 
-absl::Status CheckDescriptorSet(const FileDescriptorSet& files,
-                                const std::vector<std::string>& service_names) {
-  RENKEI_ASSIGN_OR_RETURN(const std::vector<int> order, DependencyOrder(files));
+absl::StatusOr<std::unique_ptr<DescriptorPool>> BuildDescriptorPool(
+    const FileDescriptorSet& files, const std::vector<std::string>& service_names) {
+  if (files.file_size() > kMaxBackendDescriptorFiles) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxBackendDescriptorFiles, " files in the set"));
+  }
+  if (files.ByteSizeLong() > static_cast<size_t>(kMaxBackendDescriptorBytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxBackendDescriptorBytes, " bytes of files in the set"));
+  }
+  FilesToBuild to_build;
+  RENKEI_RETURN_IF_ERROR(to_build.Collect(files));
+  RENKEI_ASSIGN_OR_RETURN(const std::vector<int> order, DependencyOrder(to_build.files()));
   // Built file by file, imports first, rather than through a DescriptorDatabase: every
-  // problem, a conflict between files included, reaches the collector instead of the log.
-  google::protobuf::DescriptorPool pool;
+  // problem, a conflict between files included, reaches the collector instead of the log, and
+  // no import is built by recursing into it.
+  auto pool = std::make_unique<DescriptorPool>();
   for (int i : order) {
+    const FileDescriptorProto& file = *to_build.files()[i];
     FirstError error;
-    if (pool.BuildFileCollectingErrors(files.file(i), &error) == nullptr) {
+    if (pool->BuildFileCollectingErrors(file, &error) == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("file ", Quoted(files.file(i).name()), " does not build: ", error.error()));
+          absl::StrCat("file ", Quoted(file.name()), " does not build: ", error.error()));
     }
   }
   for (const std::string& service : service_names) {
-    if (pool.FindServiceByName(service) == nullptr) {
+    if (pool->FindServiceByName(service) == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("no file of the set defines service ", Quoted(service)));
     }
   }
-  return absl::OkStatus();
+  return pool;
+}
+
+absl::Status CheckDescriptorSet(const FileDescriptorSet& files,
+                                const std::vector<std::string>& service_names) {
+  return BuildDescriptorPool(files, service_names).status();
 }
 
 }  // namespace renkei

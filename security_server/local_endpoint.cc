@@ -58,6 +58,7 @@ class OutboundExchange {
     operational_.set_prepare_us(absl::ToInt64Microseconds(absl::Now() - started));
     metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalPrepare, absl::Now() - started);
     if (!prepared.ok()) {
+      metrics_.CountRejection("local", prepared.status().code());
       Refuse(prepared.status());
       return;
     }
@@ -90,6 +91,7 @@ class OutboundExchange {
     metrics_.ObserveStage(ExchangeMetrics::Stage::kLocalComplete, absl::Now() - completing_);
     operational_.set_complete_us(absl::ToInt64Microseconds(absl::Now() - completing_));
     if (!answer.ok()) {
+      metrics_.CountRejection("local", answer.status().code());
       Refuse(answer.status());
       return;
     }
@@ -121,8 +123,8 @@ class OutboundExchange {
     endpoint_.operational_log().Record(operational_);
   }
 
+  // Rejections this server made are counted by the caller: a provider's are the provider's.
   void Refuse(const absl::Status& status) {
-    metrics_.CountRejection("local", status.code());
     CountExchange(status.code());
     LogRefusal(entry_, method_, peer_address_, status, prepared_.header.message_id());
     Finish({status, prepared_.header.message_id(), ""});
@@ -130,7 +132,9 @@ class OutboundExchange {
 
   void Finish(ExchangeOutcome outcome) {
     std::move(done_)(std::move(outcome));
+    LocalEndpoint& endpoint = endpoint_;
     delete this;
+    endpoint.ExchangeEnded();
   }
 
   LocalEndpoint& endpoint_;
@@ -258,8 +262,24 @@ LocalEndpoint::LocalEndpoint(const ConsumerSide& consumer, const Settings& setti
 void LocalEndpoint::StartExchange(LocalCall call, std::unique_ptr<grpc::ClientContext> context,
                                   v1::OperationalRecord::Entry entry, absl::Time received_at,
                                   ExchangeDone done) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++exchanges_;
+  }
   (new OutboundExchange(*this, std::move(context), entry, received_at, std::move(done)))
       ->Start(std::move(call));
+}
+
+void LocalEndpoint::ExchangeEnded() {
+  absl::MutexLock lock(&mu_);
+  --exchanges_;
+}
+
+bool LocalEndpoint::WaitForExchanges(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](int* exchanges) { return *exchanges == 0; }, &exchanges_),
+                               deadline);
 }
 
 void LocalEndpoint::CountRefusal(v1::OperationalRecord::Entry entry, const std::string& method,

@@ -59,6 +59,11 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
                      v1::OperationalRecord::Entry entry, absl::Time received_at,
                      ExchangeDone done);
 
+  // True once every exchange StartExchange began has ended, or false at `deadline` (for
+  // shutdown: exchanges whose entry stopped waiting still use this endpoint until they end).
+  bool WaitForExchanges(absl::Time deadline);
+  void ExchangeEnded();  // OutboundExchange's, once its `done` has run
+
   // A call refused before it became an exchange (the JSON entry's own checks): counted,
   // logged at the shared bound and kept in the operational records like any refusal.
   void CountRefusal(v1::OperationalRecord::Entry entry, const std::string& method,
@@ -84,6 +89,7 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   absl::Mutex mu_;
   int64_t peers_version_ ABSL_GUARDED_BY(mu_) = -1;
   std::map<std::string, std::shared_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);
+  int exchanges_ ABSL_GUARDED_BY(mu_) = 0;  // begun by StartExchange, not yet ended
 };
 
 }  // namespace renkei

@@ -1,11 +1,13 @@
 #include "security_server/rest_endpoint.h"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <map>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/certificates.h"
@@ -76,25 +78,45 @@ std::multimap<std::string, std::string> HeadersOf(const httplib::Request& reques
 }
 
 // TLS as the gRPC local endpoint: our certificate, client certificates required and issued
-// by the local CA, TLS 1.2 at least.
+// by a local CA (every certificate of the CA file), TLS 1.2 at least.
 bool SetUpTls(SSL_CTX& context, const Settings& settings) {
-  OpenSslPtr<BIO> certificate_pem(BIO_new_mem_buf(settings.local_tls.certificate_pem.data(),
-                                                  static_cast<int>(settings.local_tls.certificate_pem.size())));
-  OpenSslPtr<BIO> key_pem(BIO_new_mem_buf(settings.local_tls.key_pem.data(),
-                                          static_cast<int>(settings.local_tls.key_pem.size())));
-  OpenSslPtr<BIO> ca_pem(BIO_new_mem_buf(settings.local_client_ca_pem.data(),
-                                         static_cast<int>(settings.local_client_ca_pem.size())));
+  const auto bio = [](const std::string& pem) {
+    return OpenSslPtr<BIO>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  };
+  OpenSslPtr<BIO> certificate_pem = bio(settings.local_tls.certificate_pem);
+  OpenSslPtr<BIO> key_pem = bio(settings.local_tls.key_pem);
+  OpenSslPtr<BIO> ca_pem = bio(settings.local_client_ca_pem);
   OpenSslPtr<X509> certificate(PEM_read_bio_X509(certificate_pem.get(), nullptr, nullptr, nullptr));
   OpenSslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(key_pem.get(), nullptr, nullptr, nullptr));
-  OpenSslPtr<X509> ca(PEM_read_bio_X509(ca_pem.get(), nullptr, nullptr, nullptr));
-  if (certificate == nullptr || key == nullptr || ca == nullptr) return false;
-  return SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION) == 1 &&
-         SSL_CTX_use_certificate(&context, certificate.get()) == 1 &&
-         SSL_CTX_use_PrivateKey(&context, key.get()) == 1 &&
-         SSL_CTX_check_private_key(&context) == 1 &&
-         X509_STORE_add_cert(SSL_CTX_get_cert_store(&context), ca.get()) == 1 &&
-         (SSL_CTX_set_verify(&context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr),
-          true);
+  if (certificate == nullptr || key == nullptr) return false;
+  int cas = 0;
+  while (OpenSslPtr<X509> ca{PEM_read_bio_X509(ca_pem.get(), nullptr, nullptr, nullptr)}) {
+    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(&context), ca.get()) != 1) return false;
+    ++cas;
+  }
+  ERR_clear_error();  // the end of the CA file reads as an error
+  // Client certificates with session resumption need a context the sessions belong to.
+  static constexpr unsigned char kSessionContext[] = "renkei-json-entry";
+  if (cas == 0 || SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_use_certificate(&context, certificate.get()) != 1 ||
+      SSL_CTX_use_PrivateKey(&context, key.get()) != 1 ||
+      SSL_CTX_check_private_key(&context) != 1 ||
+      SSL_CTX_set_session_id_context(&context, kSessionContext, sizeof(kSessionContext) - 1) != 1) {
+    return false;
+  }
+  SSL_CTX_set_verify(&context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return true;
+}
+
+// With plaintext on loopback, any local process may act as any client: a web page a browser
+// on this machine opened must not, so the Host must be this machine and no Origin is sent
+// (browsers always send one on cross-site POSTs).
+bool IsLoopbackHost(const std::string& host) {
+  const std::string name = host.substr(0, host.rfind(':') == std::string::npos ||
+                                                  host.back() == ']'
+                                              ? host.size()
+                                              : host.rfind(':'));
+  return name == "localhost" || name == "[::1]" || absl::StartsWith(name, "127.");
 }
 
 void Answer(httplib::Response& response, int http_status, const absl::Status& status,
@@ -138,15 +160,33 @@ absl::Status RestEndpoint::Start(const std::string& address) {
   // httplib writes headers and body apart: without this each kept-alive call waits for the
   // client's delayed ACK (about 40 ms).
   server_->set_tcp_nodelay(true);
-  // Refused before the body is read: a compressed body could inflate past every limit.
-  server_->set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
-    if (!request.has_header("Content-Encoding")) return httplib::Server::HandlerResponse::Unhandled;
-    response.status = 415;
-    response.set_content(
-        RestErrorBody(absl::InvalidArgumentError(
-                          "Content-Encoding is not accepted: send the JSON body uncompressed"),
-                      ""),
-        kJson);
+  // Refused before the body is read: a compressed or chunked body could grow past every
+  // limit (httplib bounds only a Content-Length), and a GET with a body would be read as the
+  // next request.
+  const bool plaintext = settings_.local_plaintext;
+  server_->set_pre_routing_handler([plaintext](const httplib::Request& request,
+                                               httplib::Response& response) {
+    std::optional<std::pair<int, absl::Status>> refusal;
+    if (request.has_header("Content-Encoding")) {
+      refusal = {415, absl::InvalidArgumentError(
+                          "Content-Encoding is not accepted: send the JSON body uncompressed")};
+    } else if (request.has_header("Transfer-Encoding")) {
+      refusal = {411, absl::InvalidArgumentError(
+                          "send the body with a Content-Length, not in chunks")};
+    } else if (request.method != "POST" && request.has_header("Content-Length") &&
+               request.get_header_value("Content-Length") != "0") {
+      refusal = {400, absl::InvalidArgumentError(
+                          absl::StrCat("a ", request.method, " request has no body"))};
+    } else if (plaintext && (!IsLoopbackHost(request.get_header_value("Host")) ||
+                             request.has_header("Origin"))) {
+      refusal = {403, absl::PermissionDeniedError(
+                          "the plaintext JSON entry answers only local programs: a loopback "
+                          "Host and no Origin")};
+    }
+    if (!refusal.has_value()) return httplib::Server::HandlerResponse::Unhandled;
+    response.status = refusal->first;
+    response.set_header("Connection", "close");
+    response.set_content(RestErrorBody(refusal->second, ""), kJson);
     return httplib::Server::HandlerResponse::Handled;
   });
   server_->Post(R"(/r1/.*)", [this](const httplib::Request& request, httplib::Response& response) {
@@ -189,6 +229,8 @@ void RestEndpoint::Stop() {
 void RestEndpoint::Refuse(const httplib::Request& request, absl::Time received_at,
                           int http_status, const absl::Status& status,
                           const absl::Status& logged, httplib::Response& response) {
+  // Not the caller's request but the provider's side failed (its schema, its server).
+  if (IsProviderFault(status)) http_status = 502;
   local_.CountRefusal(v1::OperationalRecord::REST, request.path, CallerOf(request).peer_address,
                       received_at, logged);
   Answer(response, http_status, status, "");
@@ -222,7 +264,7 @@ void RestEndpoint::Call(const httplib::Request& request, httplib::Response& resp
 
   auto schema = WaitFor<absl::StatusOr<std::shared_ptr<const ServiceSchemaView>>>(
       deadline, [&](auto done) {
-        schemas_.Get(caller, client, target->service, deadline, std::move(done));
+        schemas_.Get(caller, client, target->service, std::move(done));
       });
   if (!schema.has_value()) {
     return refuse(absl::DeadlineExceededError("no service schema from the provider in time"));
@@ -297,7 +339,7 @@ void RestEndpoint::OpenApi(const httplib::Request& request, httplib::Response& r
   const absl::Time deadline = received_at + absl::Seconds(20);
   auto schema = WaitFor<absl::StatusOr<std::shared_ptr<const ServiceSchemaView>>>(
       deadline, [&](auto done) {
-        schemas_.Get(CallerOf(request), client, target->service, deadline, std::move(done));
+        schemas_.Get(CallerOf(request), client, target->service, std::move(done));
       });
   if (!schema.has_value()) {
     return refuse(absl::DeadlineExceededError("no service schema from the provider in time"));

@@ -7,7 +7,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/wire_format.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace renkei {
 namespace {
@@ -18,10 +21,98 @@ std::string FirstLine(absl::string_view message) {
   return std::string(message.substr(0, message.find('\n')));
 }
 
-// JSON string contents, escaped per RFC 8259.
+// The length of the valid UTF-8 sequence at the start of `text`, or 0.
+size_t Utf8SequenceLength(absl::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                                  : (lead >> 3) == 0x1E ? 4 : 0;
+  if (length == 0 || length > text.size()) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+  if ((length == 2 && lead < 0xC2) || (length == 3 && lead == 0xE0 && byte(1) < 0xA0) ||
+      (length == 3 && lead == 0xED && byte(1) >= 0xA0) ||
+      (length == 4 && lead == 0xF0 && byte(1) < 0x90) || (length == 4 && lead > 0xF4) ||
+      (length == 4 && lead == 0xF4 && byte(1) >= 0x90)) {
+    return 0;
+  }
+  return length;
+}
+
+// True when `text` is all UTF-8.
+bool IsUtf8(absl::string_view text) {
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
+  }
+  return true;
+}
+
+// Deeper than protobuf's own parsers and JSON printer go.
+constexpr int kMaxMessageDepth = 64;
+
+// True when `in` (up to its limit) holds a well-formed `type`, as protobuf's parser would
+// accept it: fields with another wire type than declared are unknown fields, strings of proto3
+// files are UTF-8. Walks the bytes without building any message, so a schema cannot make it
+// cost more than the bytes do; depth is bounded.
+bool IsWellFormed(google::protobuf::io::CodedInputStream& in,
+                  const google::protobuf::Descriptor& type, int depth) {
+  using google::protobuf::FieldDescriptor;
+  using google::protobuf::internal::WireFormat;
+  using google::protobuf::internal::WireFormatLite;
+  if (depth > kMaxMessageDepth) return false;
+  while (true) {
+    if (in.BytesUntilLimit() == 0) return true;
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return false;  // a tag that is none, or cut short
+    const FieldDescriptor* field = type.FindFieldByNumber(static_cast<int>(tag >> 3));
+    const auto wire_type = WireFormatLite::GetTagWireType(tag);
+    const bool delimited = wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    const bool nested = field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE;
+    const bool text = field != nullptr && field->type() == FieldDescriptor::TYPE_STRING &&
+                      field->file()->syntax() == google::protobuf::FileDescriptor::SYNTAX_PROTO3;
+    if (delimited && (nested || text)) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length) || length > static_cast<uint32_t>(in.BytesUntilLimit())) {
+        return false;
+      }
+      if (text) {
+        std::string value;
+        if (!in.ReadString(&value, static_cast<int>(length)) || !IsUtf8(value)) return false;
+        continue;
+      }
+      const auto limit = in.PushLimit(static_cast<int>(length));
+      if (!IsWellFormed(in, *field->message_type(), depth + 1)) return false;
+      in.PopLimit(limit);
+      continue;
+    }
+    if (!WireFormat::SkipField(&in, tag, nullptr)) return false;
+  }
+}
+
+// Messages may carry bytes from a provider or its backend: at most this much of them is sent.
+constexpr size_t kMaxMessageBytes = 2048;
+
+// JSON string contents, escaped per RFC 8259; bytes that are not UTF-8 become U+FFFD.
 std::string JsonEscape(absl::string_view text) {
   std::string out;
-  for (unsigned char c : text) {
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) {
+      out += "\ufffd";
+      text.remove_prefix(1);
+      continue;
+    }
+    if (length > 1) {
+      out.append(text.data(), length);
+      text.remove_prefix(length);
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(text[0]);
+    text.remove_prefix(1);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -119,37 +210,45 @@ LocalCall RestLocalCall(const RestTarget& target,
   return call;
 }
 
+// Both directions stream between JSON and protobuf bytes through the schema's type resolver:
+// no message object is built, so memory follows the size of what is written, however the
+// schema's types multiply empty elements.
 absl::StatusOr<std::string> JsonToRequest(const ServiceSchemaView& schema,
                                           const google::protobuf::MethodDescriptor& method,
                                           absl::string_view json) {
-  std::unique_ptr<google::protobuf::Message> request = schema.NewMessage(*method.input_type());
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
+  std::string binary;
   // protobuf 3.21 has its own Status and StringPiece.
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(std::string(json), request.get(), options);
+  const auto parsed = google::protobuf::util::JsonToBinaryString(
+      schema.resolver(), TypeUrlOf(*method.input_type()), std::string(json), &binary, options);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the body is not a ", method.input_type()->full_name(), " in JSON: ",
                      FirstLine(std::string(parsed.message()))));
   }
-  return request->SerializeAsString();
+  return binary;
 }
 
 absl::StatusOr<std::string> ResponseToJson(const ServiceSchemaView& schema,
                                            const google::protobuf::MethodDescriptor& method,
                                            absl::string_view payload) {
-  std::unique_ptr<google::protobuf::Message> response = schema.NewMessage(*method.output_type());
-  if (!response->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return absl::DataLossError(absl::StrCat("the provider's answer does not parse as ",
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(payload.data()),
+                                           static_cast<int>(payload.size()));
+  in.PushLimit(static_cast<int>(payload.size()));
+  if (!IsWellFormed(in, *method.output_type(), 0)) {
+    return absl::DataLossError(absl::StrCat("the provider's answer is not a well-formed ",
                                             method.output_type()->full_name()));
   }
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
+  // Fields at their default are left out (the proto3 JSON default): printing them all would
+  // let a schema with wide messages turn a few bytes into gigabytes.
   std::string json;
-  const auto printed = google::protobuf::util::MessageToJsonString(*response, &json, options);
+  const auto printed = google::protobuf::util::BinaryToJsonString(
+      schema.resolver(), TypeUrlOf(*method.output_type()), std::string(payload), &json,
+      google::protobuf::util::JsonPrintOptions());
   if (!printed.ok()) {
-    return absl::DataLossError(absl::StrCat("the provider's answer cannot be written as JSON: ",
+    return absl::DataLossError(absl::StrCat("the provider's answer is not a ",
+                                            method.output_type()->full_name(), ": ",
                                             FirstLine(std::string(printed.message()))));
   }
   return json;
@@ -176,9 +275,11 @@ int HttpStatusOf(absl::StatusCode code) {
 }
 
 std::string RestErrorBody(const absl::Status& status, const std::string& message_id) {
+  absl::string_view message = status.message();
+  const bool cut = message.size() > kMaxMessageBytes;
   return absl::StrCat("{\"code\":\"", absl::StatusCodeToString(status.code()),
-                      "\",\"message\":\"", JsonEscape(status.message()), "\",\"message_id\":\"",
-                      JsonEscape(message_id), "\"}");
+                      "\",\"message\":\"", JsonEscape(message.substr(0, kMaxMessageBytes)),
+                      cut ? " [...]" : "", "\",\"message_id\":\"", JsonEscape(message_id), "\"}");
 }
 
 }  // namespace renkei

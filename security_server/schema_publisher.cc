@@ -3,7 +3,6 @@
 #include <set>
 
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/descriptor_database.h"
 #include "absl/strings/str_cat.h"
 #include "common/envelope.h"
 #include "common/identifiers.h"
@@ -17,13 +16,17 @@ namespace renkei {
 SchemaPublisher::SchemaPublisher(const Settings& settings, const Clock& clock)
     : settings_(settings), clock_(clock), thread_([this] { Loop(); }) {}
 
-SchemaPublisher::~SchemaPublisher() {
+SchemaPublisher::~SchemaPublisher() { Stop(); }
+
+void SchemaPublisher::Stop() {
+  std::deque<Job> refused;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    refused.swap(waiting_);
   }
-  thread_.join();
-  for (Job& job : waiting_) {
+  if (thread_.joinable()) thread_.join();
+  for (Job& job : refused) {
     std::move(job.done)(absl::UnavailableError("the security server is shutting down"));
   }
 }
@@ -81,12 +84,32 @@ absl::StatusOr<v1::SignedHeader> SchemaPublisher::Make(const Job& job) {
   if (names.empty()) {
     return absl::NotFoundError(absl::StrCat("service subsystem ", service, " declares no methods"));
   }
+  // A client no right names for this service learns nothing of it, not even whether its
+  // backend answers.
+  std::vector<std::string> candidates(job.described.methods().begin(),
+                                      job.described.methods().end());
+  candidates.push_back("*");
+  if (settings_.access_rights.AllowedMethods(job.request.client(), service, candidates).empty()) {
+    return absl::PermissionDeniedError(absl::StrCat("client ", job.request.client(),
+                                                    " may call no method of ", service));
+  }
   RENKEI_ASSIGN_OR_RETURN(
       const Descriptors* descriptors,
       DescriptorsOf(*provided, {names.begin(), names.end()}, job.configuration_version));
-  // The descriptors name every method of the services, so a "*" right is spelled out here.
-  std::set<std::string> offered(job.described.methods().begin(), job.described.methods().end());
-  offered.insert(descriptors->methods.begin(), descriptors->methods.end());
+  // The descriptors name every method of the services, so a "*" right is spelled out here;
+  // a client sees the methods the configuration declares and those it may call, no others.
+  std::set<std::string> declared(job.described.methods().begin(), job.described.methods().end());
+  std::set<std::string> named = declared;
+  named.insert(descriptors->methods.begin(), descriptors->methods.end());
+  const std::vector<std::string> allowed = settings_.access_rights.AllowedMethods(
+      job.request.client(), service, {named.begin(), named.end()});
+  if (allowed.empty()) {
+    // Also bounds the signed schemas kept to the clients the access rights name.
+    return absl::PermissionDeniedError(absl::StrCat("client ", job.request.client(),
+                                                    " may call no method of ", service));
+  }
+  std::set<std::string> offered = declared;
+  offered.insert(allowed.begin(), allowed.end());
 
   v1::ServiceSchema schema;
   schema.set_service(service);
@@ -94,10 +117,7 @@ absl::StatusOr<v1::SignedHeader> SchemaPublisher::Make(const Job& job) {
   schema.set_configuration_version(job.configuration_version);
   *schema.mutable_created_at() = ToTimestamp(clock_.Now());
   for (const std::string& method : offered) schema.add_methods(method);
-  for (const std::string& method : settings_.access_rights.AllowedMethods(
-           job.request.client(), service, {offered.begin(), offered.end()})) {
-    schema.add_allowed_methods(method);
-  }
+  for (const std::string& method : allowed) schema.add_allowed_methods(method);
   *schema.mutable_files() = descriptors->files;
   RENKEI_ASSIGN_OR_RETURN(v1::SubsystemId id, ParseSubsystemId(service));
   RENKEI_ASSIGN_OR_RETURN(
@@ -115,7 +135,10 @@ absl::StatusOr<const SchemaPublisher::Descriptors*> SchemaPublisher::Descriptors
     int64_t configuration_version) {
   Descriptors& cached = descriptors_[service.subsystem()];
   const bool reflected = service.descriptor_set_file().empty();
-  if (cached.configuration_version == configuration_version &&
+  if (!cached.failure.ok() && clock_.Now() - cached.fetched_at < kFailureKept) {
+    return cached.failure;
+  }
+  if (cached.failure.ok() && cached.configuration_version == configuration_version &&
       (!reflected || clock_.Now() - cached.fetched_at < kReflectionTtl)) {
     return &cached;
   }
@@ -123,27 +146,28 @@ absl::StatusOr<const SchemaPublisher::Descriptors*> SchemaPublisher::Descriptors
       reflected ? FetchDescriptorsByReflection(service.backend_address(), service_names,
                                                kReflectionTimeout)
                 : LoadDescriptorSetFile(service.descriptor_set_file());
-  const absl::Status problem =
-      files.ok() ? CheckDescriptorSet(*files, service_names) : files.status();
+  absl::StatusOr<std::unique_ptr<google::protobuf::DescriptorPool>> pool =
+      files.ok() ? BuildDescriptorPool(*files, service_names) : files.status();
+  const absl::Status problem = pool.status();
   if (!problem.ok()) {
     Log(LogLevel::kWarning, "schema",
         absl::StrCat("no descriptors for ", service.subsystem(), " from ",
                      reflected ? "its backend's reflection at " + service.backend_address()
                                : service.descriptor_set_file(),
                      ": ", problem.ToString()));
-    return absl::UnavailableError(absl::StrCat(
+    cached.failure = absl::UnavailableError(absl::StrCat(
         "the provider's security server has no descriptors of ", service.subsystem(), ": ",
         problem.message()));
+    cached.fetched_at = clock_.Now();
+    return cached.failure;
   }
+  cached.failure = absl::OkStatus();
   cached.configuration_version = configuration_version;
   cached.fetched_at = clock_.Now();
   cached.files = *std::move(files);
   cached.methods.clear();
-  google::protobuf::SimpleDescriptorDatabase database;
-  for (const google::protobuf::FileDescriptorProto& file : cached.files.file()) database.Add(file);
-  google::protobuf::DescriptorPool pool(&database);
   for (const std::string& name : service_names) {
-    const google::protobuf::ServiceDescriptor* found = pool.FindServiceByName(name);
+    const google::protobuf::ServiceDescriptor* found = (*pool)->FindServiceByName(name);
     for (int i = 0; found != nullptr && i < found->method_count(); ++i) {
       cached.methods.push_back(absl::StrCat("/", name, "/", found->method(i)->name()));
     }

@@ -30,7 +30,11 @@ namespace renkei {
 class SchemaPublisher {
  public:
   SchemaPublisher(const Settings& settings, const Clock& clock);
-  ~SchemaPublisher();  // requests still waiting get UNAVAILABLE
+  ~SchemaPublisher();  // Stop()
+
+  // Requests still waiting get UNAVAILABLE; returns once the one being made is done (before
+  // the peer server drains, so that its drain does not wait behind backend questions).
+  void Stop();
 
   using Done = absl::AnyInvocable<void(absl::StatusOr<v1::SignedHeader>) &&>;
   // `described`: what ProviderSide::Describe decided the asking peer may learn about
@@ -42,6 +46,8 @@ class SchemaPublisher {
   static constexpr size_t kMaxWaiting = 64;
   static constexpr absl::Duration kReflectionTtl = absl::Minutes(10);
   static constexpr absl::Duration kReflectionTimeout = absl::Seconds(10);
+  // A backend that could not be asked is not asked again sooner than this.
+  static constexpr absl::Duration kFailureKept = absl::Seconds(5);
 
  private:
   struct Job {
@@ -53,6 +59,7 @@ class SchemaPublisher {
   struct Descriptors {
     int64_t configuration_version = -1;
     absl::Time fetched_at;
+    absl::Status failure;  // of the last attempt, kept until fetched_at + kFailureKept
     google::protobuf::FileDescriptorSet files;
     std::vector<std::string> methods;  // every method of the services, as the files define them
   };

@@ -302,6 +302,10 @@ void SecurityServer::Shutdown(absl::Duration grace) {
   // then peer: answers in flight still complete.
   if (rest_endpoint_) rest_endpoint_->Stop();
   if (local_server_) local_server_->Shutdown(deadline);
+  if (local_endpoint_ && !local_endpoint_->WaitForExchanges(absl::Now() + grace)) {
+    Log(LogLevel::kWarning, "server", "exchanges still running at the end of the grace period");
+  }
+  if (schema_publisher_) schema_publisher_->Stop();
   if (peer_server_) peer_server_->Shutdown(deadline);
   // Last: one more attempt to ship what the drained calls recorded.
   if (shipper_) {

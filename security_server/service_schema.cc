@@ -1,8 +1,10 @@
 #include "security_server/service_schema.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/identifiers.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/type_resolver_util.h"
 #include "security_server/backend_descriptors.h"
 
 namespace renkei {
@@ -14,6 +16,34 @@ std::string ServiceNameOf(const std::string& method) {
   return method.substr(1, slash - 1);
 }
 
+namespace {
+
+constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
+// More than any real service has; bounds the work a schema can ask of Create.
+constexpr int kMaxMethods = 10'000;
+
+// True when `type` or any message it holds, however deep, is google.protobuf.Any.
+bool ReachesAny(const google::protobuf::Descriptor& type) {
+  std::set<const google::protobuf::Descriptor*> seen = {&type};
+  std::vector<const google::protobuf::Descriptor*> waiting = {&type};
+  while (!waiting.empty()) {
+    const google::protobuf::Descriptor* next = waiting.back();
+    waiting.pop_back();
+    if (next->full_name() == "google.protobuf.Any") return true;
+    for (int i = 0; i < next->field_count(); ++i) {
+      const google::protobuf::Descriptor* held = next->field(i)->message_type();
+      if (held != nullptr && seen.insert(held).second) waiting.push_back(held);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string TypeUrlOf(const google::protobuf::Descriptor& type) {
+  return absl::StrCat(kTypeUrlPrefix, "/", type.full_name());
+}
+
 ServiceSchemaView::ServiceSchemaView(v1::ServiceSchema schema) : schema_(std::move(schema)) {
   methods_.insert(schema_.methods().begin(), schema_.methods().end());
   allowed_.insert(schema_.allowed_methods().begin(), schema_.allowed_methods().end());
@@ -21,51 +51,62 @@ ServiceSchemaView::ServiceSchemaView(v1::ServiceSchema schema) : schema_(std::mo
 
 absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> ServiceSchemaView::Create(
     v1::ServiceSchema schema) {
-  std::vector<std::string> services;
+  if (schema.methods_size() > kMaxMethods) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxMethods, " methods"));
+  }
+  std::set<std::string> services;
   for (const std::string& method : schema.methods()) {
     const std::string service = ServiceNameOf(method);
     if (service.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", method, "\" is not a full method name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", absl::CHexEscape(method.substr(0, 200)), "\" is not a full method name"));
     }
-    services.push_back(service);
+    services.insert(service);
   }
-  for (const std::string& method : schema.allowed_methods()) {
-    if (std::find(schema.methods().begin(), schema.methods().end(), method) ==
-        schema.methods().end()) {
-      return absl::InvalidArgumentError(absl::StrCat("allowed method ", method, " is not offered"));
-    }
-  }
-  RENKEI_RETURN_IF_ERROR(CheckDescriptorSet(schema.files(), services));
   std::shared_ptr<ServiceSchemaView> view(new ServiceSchemaView(std::move(schema)));
-  for (const google::protobuf::FileDescriptorProto& file : view->schema_.files().file()) {
-    view->database_.Add(file);  // CheckDescriptorSet found no duplicate or conflict
+  for (const std::string& method : view->allowed_) {
+    if (view->methods_.count(method) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "allowed method ", absl::CHexEscape(method.substr(0, 200)), " is not offered"));
+    }
   }
-  view->pool_ = std::make_unique<google::protobuf::DescriptorPool>(&view->database_);
-  view->factory_ = std::make_unique<google::protobuf::DynamicMessageFactory>(view->pool_.get());
+  RENKEI_ASSIGN_OR_RETURN(view->pool_,
+                          BuildDescriptorPool(view->schema_.files(), {services.begin(), services.end()}));
+  view->resolver_.reset(
+      google::protobuf::util::NewTypeResolverForDescriptorPool(kTypeUrlPrefix, view->pool_.get()));
+  for (const std::string& method : view->methods_) {
+    const google::protobuf::ServiceDescriptor* service =
+        view->pool_->FindServiceByName(ServiceNameOf(method));
+    const google::protobuf::MethodDescriptor* found =
+        service == nullptr ? nullptr
+                           : service->FindMethodByName(method.substr(method.rfind('/') + 1));
+    if (found == nullptr) {
+      view->callable_.emplace(method, absl::NotFoundError(absl::StrCat(
+                                          "service subsystem ", view->service(),
+                                          " has no descriptor of its method ", method)));
+    } else if (found->client_streaming() || found->server_streaming()) {
+      view->callable_.emplace(method, absl::UnimplementedError(absl::StrCat(
+                                          method, " is a streaming method: only unary methods "
+                                          "can be called with JSON")));
+    } else if (ReachesAny(*found->input_type()) || ReachesAny(*found->output_type())) {
+      view->callable_.emplace(method, absl::UnimplementedError(absl::StrCat(
+                                          method, " carries google.protobuf.Any, which the JSON "
+                                          "entry does not transcode: call it with gRPC")));
+    } else {
+      view->callable_.emplace(method, found);
+    }
+  }
   return std::shared_ptr<const ServiceSchemaView>(std::move(view));
 }
 
 absl::StatusOr<const google::protobuf::MethodDescriptor*> ServiceSchemaView::FindMethod(
     const std::string& method) const {
-  const google::protobuf::ServiceDescriptor* service =
-      Offers(method) ? pool_->FindServiceByName(ServiceNameOf(method)) : nullptr;
-  const google::protobuf::MethodDescriptor* found =
-      service == nullptr ? nullptr
-                         : service->FindMethodByName(method.substr(method.rfind('/') + 1));
-  if (found == nullptr) {
+  auto found = callable_.find(method);
+  if (found == callable_.end()) {
     return absl::NotFoundError(absl::StrCat("service subsystem ", schema_.service(),
                                             " offers no method ", method));
   }
-  if (found->client_streaming() || found->server_streaming()) {
-    return absl::UnimplementedError(absl::StrCat(method, " is a streaming method: only unary "
-                                                 "methods can be called with JSON"));
-  }
-  return found;
-}
-
-std::unique_ptr<google::protobuf::Message> ServiceSchemaView::NewMessage(
-    const google::protobuf::Descriptor& type) const {
-  return std::unique_ptr<google::protobuf::Message>(factory_->GetPrototype(&type)->New());
+  return found->second;
 }
 
 absl::StatusOr<v1::SignedHeader> SignServiceSchema(const v1::ServiceSchema& schema,

@@ -7,6 +7,7 @@
 #ifndef RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
 #define RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -15,8 +16,7 @@
 #include "common/envelope.h"
 #include "common/federation.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/descriptor_database.h"
-#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/util/type_resolver.h"
 #include "renkei/v1/metadata.pb.h"
 
 namespace renkei {
@@ -34,13 +34,14 @@ class ServiceSchemaView {
   bool Allows(const std::string& method) const { return allowed_.count(method) > 0; }
   const std::set<std::string>& allowed_methods() const { return allowed_; }
   const google::protobuf::DescriptorPool& pool() const { return *pool_; }
-  // The descriptor of an offered, unary method ("/package.Service/Method"); NOT_FOUND when the
-  // service does not offer it, UNIMPLEMENTED for a streaming method.
+  // The descriptor of an offered method that can be called with JSON ("/package.Service/
+  // Method"): NOT_FOUND when the service does not offer it, UNIMPLEMENTED for a streaming
+  // method or one whose messages hold google.protobuf.Any (its JSON form names types by URL,
+  // and a nest of them can be made to cost without bound when printed).
   absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
       const std::string& method) const;
-  // An empty message of `type` (from this schema's pool), owned by the caller.
-  std::unique_ptr<google::protobuf::Message> NewMessage(
-      const google::protobuf::Descriptor& type) const;
+  // Resolves the pool's types by "type.googleapis.com/<full name>" (thread-safe; owned here).
+  google::protobuf::util::TypeResolver* resolver() const { return resolver_.get(); }
 
  private:
   explicit ServiceSchemaView(v1::ServiceSchema schema);
@@ -48,10 +49,14 @@ class ServiceSchemaView {
   v1::ServiceSchema schema_;
   std::set<std::string> methods_;
   std::set<std::string> allowed_;
-  google::protobuf::SimpleDescriptorDatabase database_;  // outlives the pool built over it
-  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
-  std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
+  std::unique_ptr<google::protobuf::DescriptorPool> pool_;  // built eagerly: nothing lazy later
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;
+  // Every offered method: its descriptor, or why it cannot be called with JSON.
+  std::map<std::string, absl::StatusOr<const google::protobuf::MethodDescriptor*>> callable_;
 };
+
+// The type URL of `type` for the view's resolver.
+std::string TypeUrlOf(const google::protobuf::Descriptor& type);
 
 // The provider's statement about `service` for `client`, signed by the service's member.
 absl::StatusOr<v1::SignedHeader> SignServiceSchema(const v1::ServiceSchema& schema,

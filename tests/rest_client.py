@@ -9,6 +9,7 @@ Exits 0 when every check holds; prints what it checked.
 import argparse
 import json
 import re
+import socket
 import ssl
 import sys
 import urllib.error
@@ -76,6 +77,28 @@ def main():
     named = any(name in error.get("message", "") for name in ("residentCode", "resident_code"))
     check(status == 400 and error.get("code") == "INVALID_ARGUMENT" and named,
           f"a number for a string field: 400 naming the field ({status}: {error})")
+
+    # A client that resumes its TLS session (curl, Java and Python do) is served as before.
+    host, port = args.url.split("//")[1].rsplit(":", 1)
+    request = (f"POST {REGISTRY} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               "Renkei-Client: JP/GOV/MHLW/child-allowance\r\nRenkei-Subject: 131016-0001\r\n"
+               "Renkei-Purpose: python-rest-test\r\nContent-Type: application/json\r\n"
+               "Content-Length: 31\r\nConnection: close\r\n\r\n"
+               '{"residentCode": "131016-0001"}').encode()
+
+    def raw_call(session=None):
+        with socket.create_connection((host, int(port)), timeout=30) as raw:
+            with context.wrap_socket(raw, server_hostname=host, session=session) as tls:
+                tls.sendall(request)
+                answer = b""
+                while chunk := tls.recv(65536):
+                    answer += chunk
+                return answer, tls.session, tls.session_reused
+
+    first, session, _ = raw_call()
+    second, _, reused = raw_call(session)
+    check(first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200") and reused,
+          f"a resumed TLS session is served (reused: {reused}, {second[:40]!r})")
 
     if failures:
         print(f"{len(failures)} check(s) failed")

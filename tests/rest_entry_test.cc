@@ -77,6 +77,19 @@ TEST(RestEntry, CurlAndAStandardLibraryPythonClientCallTheRegistry) {
   EXPECT_THAT(body, HasSubstr(absl::StrCat("\"familyNameKanji\":\"", kTsujiIvs, "\"")));
   EXPECT_THAT(body, HasSubstr("\"residentCode\":\"131016-0007\""));
 
+  // A chunked body is refused before it is read: httplib bounds only a Content-Length.
+  ASSERT_TRUE(WriteFileAtomically(d + "big.json", std::string(1024, ' ') + "{}", 0644).ok());
+  int chunked = RunTool("/usr/bin/curl",
+                        {"--silent", "--show-error", "--cacert", federation.local_ca_file, "--cert",
+                         d + "client.pem", "--key", d + "client.key", "--header",
+                         "Transfer-Encoding: chunked", "--data-binary", "@" + d + "big.json",
+                         "--write-out", "%{http_code}", "--output", d + "chunked.body",
+                         url + kRegistryPath},
+                        d + "chunked.log");
+  EXPECT_EQ(chunked, 0) << *ReadFile(d + "chunked.log");
+  EXPECT_THAT(*ReadFile(d + "chunked.log"), HasSubstr("411"));
+  EXPECT_THAT(*ReadFile(d + "chunked.body"), HasSubstr("not in chunks"));
+
   const std::string log = d + "python.log";
   int python = RunTool("/usr/bin/python3",
                    {Runfile("tests/rest_client.py"), "--url", url, "--ca", federation.local_ca_file,
@@ -105,7 +118,8 @@ TEST(RestEntry, EveryRefusalHasItsStatusAndJsonBody) {
   // A provider whose backend cannot be asked for its descriptors: nothing to transcode with.
   federation.registry->Signal(SIGKILL);
   federation.registry->Wait(10);
-  ExpectError(post(kRegistryPath, R"({"residentCode": "131016-0001"})"), 503, "UNAVAILABLE",
+  // It is the provider's side that failed, not the call: 502.
+  ExpectError(post(kRegistryPath, R"({"residentCode": "131016-0001"})"), 502, "UNAVAILABLE",
               "no descriptors of JP/MUNI/131016/resident-registry");
 
   // The right call works.
@@ -134,15 +148,19 @@ TEST(RestEntry, EveryRefusalHasItsStatusAndJsonBody) {
               "expected /r1/");
   ExpectError(post("/elsewhere", "{}"), 404, "NOT_FOUND", "no such path");
 
-  // The pension system may call the test backend's GetResident only; an unregistered system
-  // nothing at all.
+  // The pension system may call nothing of the registry, and only GetResident of the test
+  // backend: of that service it is shown nothing else. An unregistered system may call nothing.
   auto pension = LiveFederation::RestHeaders(kPension, "131016-0001");
+  ExpectError(post(kRegistryPath, R"({"residentCode": "131016-0001"})", pension,
+                   &federation.pension_client),
+              403, "PERMISSION_DENIED",
+              "client JP/GOV/MHLW/pension may call no method of JP/MUNI/131016/resident-registry");
   ExpectError(post("/r1/JP/MUNI/131016/test-backend/renkei.municipal.v1.ResidentRegistry/"
                    "GetResidenceCertificate",
                    R"({"residentCode": "131016-0001", "rendering": "TEXT"})", pension,
                    &federation.pension_client),
-              403, "PERMISSION_DENIED",
-              "may not call /renkei.municipal.v1.ResidentRegistry/GetResidenceCertificate");
+              404, "NOT_FOUND",
+              "offers no method /renkei.municipal.v1.ResidentRegistry/GetResidenceCertificate");
   ExpectError(post(kBackendPath, R"({"residentCode": "a"})", headers, &federation.stranger_client),
               403, "PERMISSION_DENIED", "may not act as client subsystem");
   // Without a client certificate there is no TLS connection at all.
