@@ -1,7 +1,9 @@
 #include "security_server/openapi.h"
 
+#include <cstddef>
 #include <deque>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -95,20 +97,64 @@ Value Typed(absl::string_view type, absl::string_view format = "") {
   return schema;
 }
 
-Value EnumSchema(const EnumDescriptor& type) {
+// What the printed document will weigh, counted before each piece is built. A provider's
+// descriptors can multiply (an enum of 100,000 values is written in place for each of its
+// fields; a field's $ref repeats its message's name), and the Value tree costs a few times
+// the text it prints as, so the document is refused as soon as it passes kMaxOpenApiBytes,
+// not after. The per-piece figures are what the piece prints as with the printer's
+// indentation, rounded down: the document is never refused for an overestimate, and
+// OpenApiDocument measures the printed text once more.
+class DocumentBudget {
+ public:
+  // A property's key and braces; its type costs the rest: a scalar's "type", a $ref's name,
+  // an enum's values.
+  static constexpr size_t kProperty = 24;
+  static constexpr size_t kScalar = 16;
+  static constexpr size_t kEnumValue = 10;
+  // A component, or a note (description, deprecated) on a property.
+  static constexpr size_t kComponent = 40;
+  static constexpr size_t kNote = 24;
+  // A well-known type written in place (the smallest, Value, is "{}").
+  static constexpr size_t kWellKnown = 8;
+  // An operation: parameters, answer, error and request body, without the names in them.
+  static constexpr size_t kOperation = 1500;
+  // info, components.parameters and the Error schema.
+  static constexpr size_t kFixed = 2200;
+
+  // Counts `bytes` more; false when the document is over the bound, now or before.
+  bool Spend(size_t bytes) {
+    spent_ += bytes;
+    return !exhausted();
+  }
+  bool exhausted() const { return spent_ > kMaxOpenApiBytes; }
+
+ private:
+  size_t spent_ = 0;
+};
+
+absl::Status TooLarge() {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the OpenAPI document of these methods would be larger than ", kMaxOpenApiBytes, " bytes"));
+}
+
+Value EnumSchema(const EnumDescriptor& type, DocumentBudget& budget) {
   // NullValue renders as JSON null, which OpenAPI 3.0 cannot state without a type.
   if (type.full_name() == "google.protobuf.NullValue") {
     return Object({{"description", Text("JSON null")}});
   }
   std::vector<Value> names;
-  for (int i = 0; i < type.value_count(); ++i) names.push_back(Text(type.value(i)->name()));
+  for (int i = 0; i < type.value_count(); ++i) {
+    if (!budget.Spend(DocumentBudget::kEnumValue + type.value(i)->name().size())) break;
+    names.push_back(Text(type.value(i)->name()));
+  }
   Value schema = Typed("string");
   Put(schema, "enum", Array(std::move(names)));
   return schema;
 }
 
 // One value of a field that is not a message, as the proto3 JSON mapping prints it.
-Value ScalarSchema(const FieldDescriptor& field) {
+Value ScalarSchema(const FieldDescriptor& field, DocumentBudget& budget) {
+  budget.Spend(DocumentBudget::kScalar);
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
       return Typed("integer", "int32");
@@ -134,7 +180,7 @@ Value ScalarSchema(const FieldDescriptor& field) {
       return field.type() == FieldDescriptor::TYPE_BYTES ? Typed("string", "byte")
                                                          : Typed("string");
     case FieldDescriptor::CPPTYPE_ENUM:
-      return EnumSchema(*field.enum_type());
+      return EnumSchema(*field.enum_type(), budget);
     case FieldDescriptor::CPPTYPE_MESSAGE:
       break;
   }
@@ -142,7 +188,7 @@ Value ScalarSchema(const FieldDescriptor& field) {
 }
 
 // The well-known types that the JSON mapping does not print as an object of their fields.
-std::optional<Value> WellKnownSchema(const Descriptor& message) {
+std::optional<Value> WellKnownSchema(const Descriptor& message, DocumentBudget& budget) {
   const std::string& name = message.full_name();
   if (name == "google.protobuf.Timestamp") return Typed("string", "date-time");
   if (name == "google.protobuf.Duration") {
@@ -175,7 +221,7 @@ std::optional<Value> WellKnownSchema(const Descriptor& message) {
   }
   if (message.file()->name() == "google/protobuf/wrappers.proto" &&
       message.FindFieldByNumber(1) != nullptr) {
-    Value schema = ScalarSchema(*message.FindFieldByNumber(1));
+    Value schema = ScalarSchema(*message.FindFieldByNumber(1), budget);
     Put(schema, "nullable", Flag(true));
     return schema;
   }
@@ -183,21 +229,29 @@ std::optional<Value> WellKnownSchema(const Descriptor& message) {
 }
 
 // The schemas of the messages reachable from the operations, each written once, so that
-// recursive messages end in a $ref to a schema already queued.
+// recursive messages end in a $ref to a schema already queued. Stops adding once `budget` is
+// exhausted: the caller checks it and throws the partial schemas away.
 class SchemaCollector {
  public:
+  explicit SchemaCollector(DocumentBudget& budget) : budget_(budget) {}
+
   // A value of `message`: a well-known type in place, else a $ref to its (queued) component.
   Value MessageSchema(const Descriptor& message) {
-    if (std::optional<Value> well_known = WellKnownSchema(message)) return *well_known;
+    if (std::optional<Value> well_known = WellKnownSchema(message, budget_)) {
+      budget_.Spend(DocumentBudget::kWellKnown);
+      return *well_known;
+    }
+    budget_.Spend(kSchemas.size() + message.full_name().size());
     if (seen_.insert(message.full_name()).second) pending_.push_back(&message);
     return Ref(kSchemas, message.full_name());
   }
 
   // Writes the component of every queued message, and of those they reach, into `schemas`.
   void WriteComponents(Value& schemas) {
-    while (!pending_.empty()) {
+    while (!pending_.empty() && !budget_.exhausted()) {
       const Descriptor& message = *pending_.front();
       pending_.pop_front();
+      budget_.Spend(DocumentBudget::kComponent + message.full_name().size());
       Put(schemas, message.full_name(), ObjectSchema(message));
     }
   }
@@ -206,7 +260,7 @@ class SchemaCollector {
   Value ElementSchema(const FieldDescriptor& field) {
     return field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE
                ? MessageSchema(*field.message_type())
-               : ScalarSchema(field);
+               : ScalarSchema(field, budget_);
   }
 
   Value FieldSchema(const FieldDescriptor& field) {
@@ -221,37 +275,66 @@ class SchemaCollector {
     return schema;
   }
 
+  // "Set at most one field of each oneof: choice (label, rank); kind (a, b)." Each oneof's
+  // members are listed here, once: listing them at each member made a document quadratic in
+  // the size of a oneof (12,000 members printed 1 GB).
+  std::string OneofNote(const Descriptor& message) {
+    std::vector<std::string> oneofs;
+    for (int i = 0; i < message.real_oneof_decl_count(); ++i) {
+      const OneofDescriptor& oneof = *message.oneof_decl(i);
+      std::vector<absl::string_view> members;
+      if (!budget_.Spend(oneof.name().size() + 5)) return "";
+      for (int j = 0; j < oneof.field_count(); ++j) {
+        if (!budget_.Spend(oneof.field(j)->json_name().size() + 2)) return "";
+        members.push_back(oneof.field(j)->json_name());
+      }
+      oneofs.push_back(absl::StrCat(oneof.name(), " (", absl::StrJoin(members, ", "), ")"));
+    }
+    if (oneofs.empty()) return "";
+    return absl::StrCat("Set at most one field of each oneof: ", absl::StrJoin(oneofs, "; "), ".");
+  }
+
   Value ObjectSchema(const Descriptor& message) {
     Value properties = Object({});
     std::vector<Value> required;
     for (int i = 0; i < message.field_count(); ++i) {
       const FieldDescriptor& field = *message.field(i);
+      if (!budget_.Spend(DocumentBudget::kProperty + field.json_name().size())) break;
       Value schema = FieldSchema(field);
       std::vector<std::string> notes;
       if (const OneofDescriptor* oneof = field.real_containing_oneof()) {
-        std::vector<std::string> members;
-        for (int j = 0; j < oneof->field_count(); ++j) {
-          members.push_back(oneof->field(j)->json_name());
-        }
-        notes.push_back(absl::StrCat("Member of oneof ", oneof->name(), ": set at most one of ",
-                                     absl::StrJoin(members, ", "), "."));
+        notes.push_back(absl::StrCat("A member of oneof ", oneof->name(),
+                                     ": set at most one of the members the object lists."));
       }
       if (field.is_map() &&
           field.message_type()->map_key()->cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
         notes.push_back(absl::StrCat("Keys are ", field.message_type()->map_key()->type_name(),
                                      " values written as JSON strings."));
       }
-      if (!notes.empty()) Annotate(schema, "description", Text(absl::StrJoin(notes, " ")));
-      if (field.options().deprecated()) Annotate(schema, "deprecated", Flag(true));
-      if (field.is_required()) required.push_back(Text(field.json_name()));
+      if (!notes.empty()) {
+        std::string note = absl::StrJoin(notes, " ");
+        budget_.Spend(DocumentBudget::kNote + note.size());
+        Annotate(schema, "description", Text(note));
+      }
+      if (field.options().deprecated()) {
+        budget_.Spend(DocumentBudget::kNote);
+        Annotate(schema, "deprecated", Flag(true));
+      }
+      if (field.is_required()) {
+        budget_.Spend(field.json_name().size() + 4);
+        required.push_back(Text(field.json_name()));
+      }
       Put(properties, field.json_name(), std::move(schema));
     }
     Value schema = Typed("object");
+    std::string oneofs = OneofNote(message);
+    if (!oneofs.empty()) Put(schema, "description", Text(oneofs));
     Put(schema, "properties", std::move(properties));
     if (!required.empty()) Put(schema, "required", Array(std::move(required)));
     return schema;
   }
 
+  DocumentBudget& budget_;
   std::set<std::string> seen_;
   std::deque<const Descriptor*> pending_;
 };
@@ -286,15 +369,29 @@ std::string Sanitized(absl::string_view text) {
 }
 
 // Operation ids must be unique in a document: Service_Method, qualified by the package when
-// two services share a name.
-std::string OperationId(const MethodDescriptor& method, std::set<std::string>& taken) {
-  std::string id = Sanitized(absl::StrCat(method.service()->name(), "_", method.name()));
-  if (taken.count(id) > 0) id = Sanitized(method.full_name());
-  std::string unique = id;
-  for (int n = 2; taken.count(unique) > 0; ++n) unique = absl::StrCat(id, "_", n);
-  taken.insert(unique);
-  return unique;
-}
+// two services share a name, numbered when even that is taken.
+class OperationIds {
+ public:
+  std::string Next(const MethodDescriptor& method) {
+    std::string id = Sanitized(absl::StrCat(method.service()->name(), "_", method.name()));
+    if (taken_.count(id) > 0) id = Sanitized(method.full_name());
+    std::string unique = id;
+    // Numbering resumes after the last number this stem got (every one before it is taken):
+    // many methods that sanitize alike (a.b_c, a_b.c, ...) would otherwise each retry every
+    // number before theirs.
+    int& number = last_number_[id];  // 0 until the stem is first numbered, from 2
+    while (taken_.count(unique) > 0) {
+      number = number == 0 ? 2 : number + 1;
+      unique = absl::StrCat(id, "_", number);
+    }
+    taken_.insert(unique);
+    return unique;
+  }
+
+ private:
+  std::set<std::string> taken_;
+  std::map<std::string, int> last_number_;
+};
 
 Value HeaderParameter(absl::string_view name, bool required, absl::string_view description,
                       Value schema) {
@@ -353,7 +450,7 @@ Value ErrorSchema() {
                                                    "was refused before it had one.")}})}});
 }
 
-Value Operation(const MethodDescriptor& method, std::string operation_id,
+Value Operation(const MethodDescriptor& method, const std::string& operation_id,
                 absl::string_view error_schema, SchemaCollector& schemas) {
   std::vector<Value> parameters;
   for (const char* name :
@@ -422,21 +519,27 @@ absl::StatusOr<std::string> OpenApiDocument(const OpenApiInput& input) {
   const std::string error_schema =
       input.pool->FindMessageTypeByName("Error") == nullptr ? "Error" : "renkei.r1.Error";
 
-  SchemaCollector schemas;
-  std::set<std::string> operation_ids;
+  DocumentBudget budget;
+  budget.Spend(DocumentBudget::kFixed + 2 * input.service.size() + input.client.size());
+  SchemaCollector schemas(budget);
+  OperationIds operation_ids;
   Value paths = Object({});
   for (const std::string& name :
        std::set<std::string>(input.methods.begin(), input.methods.end())) {
     auto method = FindUnaryMethod(*input.pool, name);
     if (!method.ok()) return method.status();
+    if (budget.exhausted()) return TooLarge();
     std::string path = absl::StrCat("/r1/", input.service, "/", (*method)->service()->full_name(),
                                     "/", (*method)->name());
-    Put(paths, path,
-        Object({{"post", Operation(**method, OperationId(**method, operation_ids), error_schema,
-                                   schemas)}}));
+    const std::string operation_id = operation_ids.Next(**method);
+    budget.Spend(DocumentBudget::kOperation + path.size() + operation_id.size() +
+                 (*method)->full_name().size() + (*method)->service()->full_name().size());
+    Put(paths, path, Object({{"post", Operation(**method, operation_id, error_schema, schemas)}}));
   }
+  if (budget.exhausted()) return TooLarge();
   Value components_schemas = Object({{error_schema, ErrorSchema()}});
   schemas.WriteComponents(components_schemas);
+  if (budget.exhausted()) return TooLarge();
 
   std::string client = input.client.empty() ? "this client" : input.client;
   Value info = Object(
@@ -456,7 +559,9 @@ absl::StatusOr<std::string> OpenApiDocument(const OpenApiInput& input) {
                            {"paths", std::move(paths)},
                            {"components", Object({{"schemas", std::move(components_schemas)},
                                                   {"parameters", Parameters(input.client)}})}});
-  return PrintJson(document.struct_value());
+  absl::StatusOr<std::string> json = PrintJson(document.struct_value());
+  if (json.ok() && json->size() > kMaxOpenApiBytes) return TooLarge();
+  return json;
 }
 
 }  // namespace renkei

@@ -1,5 +1,7 @@
 #include "security_server/openapi.h"
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -180,7 +182,9 @@ TEST(OpenApi, BytesAndNestedEnumsOfTheCertificate) {
   auto json = OpenApiDocument(
       RegistryInput({"/renkei.municipal.v1.ResidentRegistry/GetResidenceCertificate"}));
   ASSERT_TRUE(json.ok()) << json.status();
-  Value schemas = At(Parsed(*json), {"components", "schemas"});
+  Value parsed = Parsed(*json);
+  EXPECT_THAT(Keys(At(parsed, {"paths"})), ElementsAre(kGetCertificatePath));
+  Value schemas = At(parsed, {"components", "schemas"});
   Value document =
       At(schemas, {"renkei.municipal.v1.ResidenceCertificate", "properties", "document"});
   EXPECT_EQ(At(document, {"type"}).string_value(), "string");
@@ -399,6 +403,18 @@ TEST_F(HandBuiltPool, FieldTypesMapAsTheJsonMappingPrintsThem) {
   EXPECT_EQ(At(node, {"note", "description"}).kind_case(), Value::KIND_NOT_SET);
 }
 
+TEST_F(HandBuiltPool, MessageListsEachOneofAndItsMembersOnce) {
+  auto json = OpenApiDocument(Input({"/test.v1.Trees/GetNode"}));
+  ASSERT_TRUE(json.ok()) << json.status();
+  Value node = At(Parsed(*json), {"components", "schemas", "test.v1.Node"});
+  const std::string description = At(node, {"description"}).string_value();
+  EXPECT_THAT(description, HasSubstr("choice (label, rank)"));
+  EXPECT_THAT(description, Not(HasSubstr("note")));
+  // A member names its oneof, not the other members.
+  EXPECT_THAT(At(node, {"properties", "label", "description"}).string_value(),
+              Not(HasSubstr("rank")));
+}
+
 TEST_F(HandBuiltPool, WellKnownBodiesAreWrittenInPlace) {
   auto json = OpenApiDocument(Input({"/test.v1.Trees/Ping"}));
   ASSERT_TRUE(json.ok()) << json.status();
@@ -413,6 +429,96 @@ TEST_F(HandBuiltPool, RefusesStreamingMethods) {
   auto json = OpenApiDocument(Input({"/test.v1.Trees/GetNode", "/test.v1.Trees/Watch"}));
   EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(json.status().message()), HasSubstr("streaming"));
+}
+
+// test.v1.Wide: `fields` string fields f0, f1, ... (in oneof `choice` when `in_oneof`), plus
+// `enum_fields` fields of an enum of `enum_values` values; served by test.v1.Widths/Get.
+std::unique_ptr<DescriptorPool> WidePool(int fields, bool in_oneof, int enum_fields = 0,
+                                         int enum_values = 0) {
+  FileDescriptorProto file;
+  file.set_name("test/v1/wide.proto");
+  file.set_package("test.v1");
+  file.set_syntax("proto3");
+  auto* message = file.add_message_type();
+  message->set_name("Wide");
+  if (in_oneof) message->add_oneof_decl()->set_name("choice");
+  auto* values = file.add_enum_type();
+  values->set_name("Many");
+  for (int i = 0; i < std::max(enum_values, 1); ++i) {
+    auto* value = values->add_value();
+    value->set_name("MANY_" + std::to_string(i));
+    value->set_number(i);
+  }
+  for (int i = 0; i < fields + enum_fields; ++i) {
+    auto* field = message->add_field();
+    field->set_number(i + 1 < 19000 ? i + 1 : i + 1001);  // 19000 to 19999 are reserved
+    field->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+    if (i < fields) {
+      field->set_name("f" + std::to_string(i));
+      field->set_type(google::protobuf::FieldDescriptorProto::TYPE_STRING);
+      if (in_oneof) field->set_oneof_index(0);
+    } else {
+      field->set_name("e" + std::to_string(i));
+      field->set_type(google::protobuf::FieldDescriptorProto::TYPE_ENUM);
+      field->set_type_name(".test.v1.Many");
+    }
+  }
+  auto* service = file.add_service();
+  service->set_name("Widths");
+  auto* get = service->add_method();
+  get->set_name("Get");
+  get->set_input_type(".test.v1.Wide");
+  get->set_output_type(".test.v1.Wide");
+  auto pool = std::make_unique<DescriptorPool>();
+  EXPECT_NE(pool->BuildFile(file), nullptr);
+  return pool;
+}
+
+OpenApiInput WideInput(const DescriptorPool& pool) {
+  OpenApiInput input;
+  input.service = "JP/TEST/1/wide";
+  input.pool = &pool;
+  input.methods = {"/test.v1.Widths/Get"};
+  return input;
+}
+
+// Each member once in the message's description, its oneof's name at each member: a oneof's
+// size adds to the document, it does not multiply (12,000 members once made 1 GB).
+TEST(OpenApiBounds, LargeOneofGrowsTheDocumentLinearly) {
+  std::unique_ptr<DescriptorPool> pool = WidePool(3000, /*in_oneof=*/true);
+  auto json = OpenApiDocument(WideInput(*pool));
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_LT(json->size(), 2u << 20);
+  Value wide = At(Parsed(*json), {"components", "schemas", "test.v1.Wide"});
+  EXPECT_THAT(At(wide, {"description"}).string_value(), HasSubstr("f0, f1, f2,"));
+  EXPECT_THAT(At(wide, {"description"}).string_value(), HasSubstr("f2999)"));
+  EXPECT_THAT(At(wide, {"properties", "f1500", "description"}).string_value(),
+              HasSubstr("oneof choice"));
+  EXPECT_EQ(Keys(At(wide, {"properties"})).size(), 3000u);
+}
+
+TEST(OpenApiBounds, RefusesADocumentOverTheBound) {
+  // 1,000 fields of an enum of 2,000 values: each field lists the values, some 30 MB.
+  std::unique_ptr<DescriptorPool> pool =
+      WidePool(0, /*in_oneof=*/false, /*enum_fields=*/1000, /*enum_values=*/2000);
+  auto json = OpenApiDocument(WideInput(*pool));
+  EXPECT_EQ(json.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(json.status().message()), HasSubstr(std::to_string(kMaxOpenApiBytes)));
+
+  // 250,000 fields: more than the bound in one component.
+  pool = WidePool(250000, /*in_oneof=*/false);
+  EXPECT_EQ(OpenApiDocument(WideInput(*pool)).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+TEST(OpenApiBounds, LargeDocumentUnderTheBoundIsServed) {
+  // One field of an enum of 200,000 values: some 3 MB.
+  std::unique_ptr<DescriptorPool> pool =
+      WidePool(0, /*in_oneof=*/false, /*enum_fields=*/1, /*enum_values=*/200000);
+  auto json = OpenApiDocument(WideInput(*pool));
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_GT(json->size(), 1u << 20);
+  EXPECT_LE(json->size(), kMaxOpenApiBytes);
 }
 
 }  // namespace

@@ -504,7 +504,7 @@ TEST_F(TranscodingTest, VariantKanjiInTheRequestCrossByteExact) {
   EXPECT_EQ(request.resident_code(), kVariantTsuji);
 }
 
-TEST_F(TranscodingTest, ResponseBecomesJsonWithEveryField) {
+TEST_F(TranscodingTest, ResponseBecomesJsonLeavingOutDefaults) {
   municipal::v1::GetResidentResponse response;
   response.mutable_resident()->set_resident_code("131016-0001");
   response.mutable_resident()->mutable_birth_date()->set_year(2015);
@@ -512,9 +512,10 @@ TEST_F(TranscodingTest, ResponseBecomesJsonWithEveryField) {
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_THAT(*json, HasSubstr(R"("residentCode":"131016-0001")"));
   EXPECT_THAT(*json, HasSubstr(R"("year":2015)"));
-  // Fields left at their defaults are printed all the same.
-  EXPECT_THAT(*json, HasSubstr(R"("givenNameKana":"")"));
-  EXPECT_THAT(*json, HasSubstr(R"("month":0)"));
+  // Fields at their defaults are left out (the proto3 JSON mapping's default): printing them
+  // would let a schema of wide messages blow a small answer up without bound.
+  EXPECT_THAT(*json, Not(HasSubstr("givenNameKana")));
+  EXPECT_THAT(*json, Not(HasSubstr("month")));
   municipal::v1::GetResidentResponse parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &parsed).ok()) << *json;
   EXPECT_EQ(parsed.SerializeAsString(), response.SerializeAsString());
@@ -565,7 +566,7 @@ TEST_F(TranscodingTest, ResponseThatDoesNotParseIsDataLoss) {
 TEST_F(TranscodingTest, EmptyResponseIsTheEmptyMessage) {
   auto json = ResponseToJson(*schema_, *get_certificate_, "");
   ASSERT_TRUE(json.ok()) << json.status();
-  EXPECT_THAT(*json, HasSubstr(R"("document":"")"));
+  EXPECT_EQ(*json, "{}");
 }
 
 TEST_F(TranscodingTest, FindMethodRefusesWhatIsNotOffered) {
