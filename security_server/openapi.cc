@@ -103,7 +103,7 @@ Value Typed(absl::string_view type, absl::string_view format = "") {
 // the text it prints as, so the document is refused as soon as it passes kMaxOpenApiBytes,
 // not after. The per-piece figures are what the piece prints as with the printer's
 // indentation, rounded down: the document is never refused for an overestimate, and
-// OpenApiDocument measures the printed text once more.
+// OpenApiDocument measures the printed text once more. One per document; not thread-safe.
 class DocumentBudget {
  public:
   // A property's key and braces; its type costs the rest: a scalar's "type", a $ref's name,

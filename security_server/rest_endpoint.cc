@@ -355,7 +355,10 @@ void RestEndpoint::OpenApi(const httplib::Request& request, httplib::Response& r
     if (view.FindMethod(method).ok()) input.methods.push_back(method);  // callable with JSON
   }
   absl::StatusOr<std::string> document = OpenApiDocument(input);
-  if (!document.ok()) return refuse(absl::InternalError(document.status().message()));
+  // What the provider's schema holds is too much to describe: its side, not the caller's.
+  if (!document.ok()) {
+    return Refuse(request, received_at, 502, document.status(), document.status(), response);
+  }
   response.status = 200;
   response.set_content(*std::move(document), kJson);
 }

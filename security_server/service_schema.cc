@@ -10,9 +10,14 @@
 namespace renkei {
 
 std::string ServiceNameOf(const std::string& method) {
+  // Exactly "/" service "/" method: a method name with another slash would be looked up as
+  // one thing and listed as another.
   if (method.size() < 4 || method[0] != '/') return "";
   const size_t slash = method.find('/', 1);
-  if (slash == std::string::npos || slash == 1 || slash + 1 == method.size()) return "";
+  if (slash == std::string::npos || slash == 1 || slash + 1 == method.size() ||
+      method.find('/', slash + 1) != std::string::npos) {
+    return "";
+  }
   return method.substr(1, slash - 1);
 }
 

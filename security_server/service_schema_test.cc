@@ -263,7 +263,8 @@ TEST_F(ServiceSchemaTest, MethodThatIsNotAFullMethodNameIsInvalid) {
 TEST(ServiceNameOf, IsTheServicePartOfAFullMethodName) {
   EXPECT_EQ(ServiceNameOf(kGetResident), "renkei.municipal.v1.ResidentRegistry");
   EXPECT_EQ(ServiceNameOf("/a.B/C"), "a.B");
-  for (const char* method : {"", "/", "//", "/a/", "//C", "a.B/C", "GetResident", "/a.B"}) {
+  for (const char* method : {"", "/", "//", "/a/", "//C", "a.B/C", "GetResident", "/a.B",
+                             "/a.B/x/C"}) {
     EXPECT_EQ(ServiceNameOf(method), "") << method;
   }
 }
