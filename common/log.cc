@@ -20,24 +20,62 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
+// The length of the valid UTF-8 sequence at the start of `text` (not empty), or 0.
+size_t Utf8SequenceLength(absl::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  const size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                        : (lead >> 3) == 0x1E                ? 4
+                                                             : 0;
+  if (length == 0 || length > text.size()) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+  if ((length == 2 && lead < 0xC2) || (length == 3 && lead == 0xE0 && byte(1) < 0xA0) ||
+      (length == 3 && lead == 0xED && byte(1) >= 0xA0) ||
+      (length == 4 && lead == 0xF0 && byte(1) < 0x90) || (length == 4 && lead > 0xF4) ||
+      (length == 4 && lead == 0xF4 && byte(1) >= 0x90)) {
+    return 0;
+  }
+  return length;
+}
+
 }  // namespace
+
+bool IsUtf8(absl::string_view text) {
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
+  }
+  return true;
+}
 
 std::string JsonEscape(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) {  // not UTF-8: JSON text must be
+      out += "\\ufffd";
+      text.remove_prefix(1);
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(text[0]);
+    if (length > 1 || (c >= 0x20 && c != '"' && c != '\\')) {
+      out.append(text.data(), length);
+      text.remove_prefix(length);
+      continue;
+    }
+    text.remove_prefix(1);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default: out += absl::StrFormat("\\u%04x", c);
     }
   }
   return out;

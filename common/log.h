@@ -19,8 +19,12 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 void Log(LogLevel level, absl::string_view component, absl::string_view message,
          absl::string_view message_id = "");
 
-// JSON string escaping (RFC 8259), exposed for tests.
+// JSON string contents (RFC 8259): quotes, backslashes and control characters escaped, and
+// each byte that is not part of valid UTF-8 written as U+FFFD (\ufffd), so that hostile bytes
+// never make a line or an answer that is not JSON.
 std::string JsonEscape(absl::string_view text);
+// True when `text` is all valid UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool IsUtf8(absl::string_view text);
 
 }  // namespace renkei
 

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/log.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wire_format.h"
@@ -19,36 +20,6 @@ namespace {
 // the first line says what is wrong, and the body stays out of answers and logs.
 std::string FirstLine(absl::string_view message) {
   return std::string(message.substr(0, message.find('\n')));
-}
-
-// The length of the valid UTF-8 sequence at the start of `text`, or 0.
-size_t Utf8SequenceLength(absl::string_view text) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                  : (lead >> 3) == 0x1E ? 4 : 0;
-  if (length == 0 || length > text.size()) return 0;
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((length == 2 && lead < 0xC2) || (length == 3 && lead == 0xE0 && byte(1) < 0xA0) ||
-      (length == 3 && lead == 0xED && byte(1) >= 0xA0) ||
-      (length == 4 && lead == 0xF0 && byte(1) < 0x90) || (length == 4 && lead > 0xF4) ||
-      (length == 4 && lead == 0xF4 && byte(1) >= 0x90)) {
-    return 0;
-  }
-  return length;
-}
-
-// True when `text` is all UTF-8.
-bool IsUtf8(absl::string_view text) {
-  while (!text.empty()) {
-    const size_t length = Utf8SequenceLength(text);
-    if (length == 0) return false;
-    text.remove_prefix(length);
-  }
-  return true;
 }
 
 // Deeper than protobuf's own parsers and JSON printer go.
@@ -95,40 +66,6 @@ bool IsWellFormed(google::protobuf::io::CodedInputStream& in,
 
 // Messages may carry bytes from a provider or its backend: at most this much of them is sent.
 constexpr size_t kMaxMessageBytes = 2048;
-
-// JSON string contents, escaped per RFC 8259; bytes that are not UTF-8 become U+FFFD.
-std::string JsonEscape(absl::string_view text) {
-  std::string out;
-  while (!text.empty()) {
-    const size_t length = Utf8SequenceLength(text);
-    if (length == 0) {
-      out += "\ufffd";
-      text.remove_prefix(1);
-      continue;
-    }
-    if (length > 1) {
-      out.append(text.data(), length);
-      text.remove_prefix(length);
-      continue;
-    }
-    const unsigned char c = static_cast<unsigned char>(text[0]);
-    text.remove_prefix(1);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrCat("\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
 
 bool IsSegment(absl::string_view segment) {
   if (segment.empty() || segment.size() > 255) return false;

@@ -723,5 +723,20 @@ TEST(RestErrorBody, Utf8PassesThroughUnchanged) {
   EXPECT_EQ(Field(ParsedBody(body), "message"), message);
 }
 
+TEST(RestErrorBody, BytesThatAreNotUtf8BecomeReplacementCharactersAndItIsStillJson) {
+  // A lone continuation byte, a cut sequence, an overlong '/', a surrogate: from a hostile
+  // provider's status message, say.
+  const std::string message("a\x80" "b\xE8\xBE" "c\xC0\xAF" "d\xED\xA0\x80" "e", 15);
+  const std::string body = RestErrorBody(absl::UnknownError(message), "");
+  EXPECT_EQ(Field(ParsedBody(body), "message").find('a'), 0u);
+  EXPECT_THAT(body, HasSubstr("a\\ufffdb"));
+}
+
+TEST(RestErrorBody, LongMessagesAreCut) {
+  const std::string body = RestErrorBody(absl::UnknownError(std::string(100000, 'x')), "");
+  EXPECT_LT(body.size(), 3000u);
+  EXPECT_THAT(Field(ParsedBody(body), "message"), ::testing::EndsWith("[...]"));
+}
+
 }  // namespace
 }  // namespace renkei
