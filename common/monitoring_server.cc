@@ -13,6 +13,10 @@ absl::Status SplitHostPort(const std::string& address, std::string* host, int* p
     return absl::InvalidArgumentError(absl::StrCat("address \"", address, "\" is not host:port"));
   }
   *host = address.substr(0, colon);
+  // "[::1]:9090": httplib binds the bare IPv6 literal.
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
   return absl::OkStatus();
 }
 

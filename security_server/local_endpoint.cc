@@ -132,9 +132,8 @@ class OutboundExchange {
 
   void Finish(ExchangeOutcome outcome) {
     std::move(done_)(std::move(outcome));
-    LocalEndpoint& endpoint = endpoint_;
+    endpoint_.ExchangeEnded(client_context_.get());
     delete this;
-    endpoint.ExchangeEnded();
   }
 
   LocalEndpoint& endpoint_;
@@ -264,28 +263,34 @@ void LocalEndpoint::StartExchange(LocalCall call, std::unique_ptr<grpc::ClientCo
                                   ExchangeDone done) {
   {
     absl::MutexLock lock(&mu_);
-    ++exchanges_;
+    exchanges_.insert(context.get());
   }
   (new OutboundExchange(*this, std::move(context), entry, received_at, std::move(done)))
       ->Start(std::move(call));
 }
 
-void LocalEndpoint::ExchangeEnded() {
+void LocalEndpoint::ExchangeEnded(grpc::ClientContext* context) {
   absl::MutexLock lock(&mu_);
-  --exchanges_;
+  exchanges_.erase(context);
+}
+
+void LocalEndpoint::CancelExchanges() {
+  absl::MutexLock lock(&mu_);
+  for (grpc::ClientContext* context : exchanges_) context->TryCancel();
 }
 
 bool LocalEndpoint::WaitForExchanges(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithDeadline(absl::Condition(
-                                   +[](int* exchanges) { return *exchanges == 0; }, &exchanges_),
-                               deadline);
+  return mu_.AwaitWithDeadline(
+      absl::Condition(+[](std::set<grpc::ClientContext*>* exchanges) { return exchanges->empty(); },
+                      &exchanges_),
+      deadline);
 }
 
 void LocalEndpoint::CountRefusal(v1::OperationalRecord::Entry entry, const std::string& method,
                                  const std::string& peer_address, absl::Time received_at,
-                                 const absl::Status& status) {
-  metrics_.CountRejection("local", status.code());
+                                 const absl::Status& status, bool refused_here) {
+  if (refused_here) metrics_.CountRejection("local", status.code());
   metrics_.CountExchange("outbound", "unverified", "unverified", status.code());
   metrics_.CountLocalCall(entry, status.code());
   v1::OperationalRecord operational;

@@ -8,6 +8,7 @@
 #define RENKEI_SECURITY_SERVER_LOCAL_ENDPOINT_H_
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -62,13 +63,17 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   // True once every exchange StartExchange began has ended, or false at `deadline` (for
   // shutdown: exchanges whose entry stopped waiting still use this endpoint until they end).
   bool WaitForExchanges(absl::Time deadline);
-  void ExchangeEnded();  // OutboundExchange's, once its `done` has run
+  // Cancels the peer calls of every exchange still running (shutdown past its grace period).
+  void CancelExchanges();
+  void ExchangeEnded(grpc::ClientContext* context);  // OutboundExchange's, after its `done`
 
   // A call refused before it became an exchange (the JSON entry's own checks): counted,
   // logged at the shared bound and kept in the operational records like any refusal.
+  // `refused_here`: this server refused (counted as a local rejection), not the provider's
+  // side failing.
   void CountRefusal(v1::OperationalRecord::Entry entry, const std::string& method,
                     const std::string& peer_address, absl::Time received_at,
-                    const absl::Status& status);
+                    const absl::Status& status, bool refused_here);
 
   // The longest an exchange may take when the caller set no (or a longer) deadline: a little
   // more than the provider side's own bound on its backend call.
@@ -89,7 +94,8 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
   absl::Mutex mu_;
   int64_t peers_version_ ABSL_GUARDED_BY(mu_) = -1;
   std::map<std::string, std::shared_ptr<v1::PeerExchange::Stub>> peers_ ABSL_GUARDED_BY(mu_);
-  int exchanges_ ABSL_GUARDED_BY(mu_) = 0;  // begun by StartExchange, not yet ended
+  // The peer calls of the exchanges StartExchange began that have not ended.
+  std::set<grpc::ClientContext*> exchanges_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace renkei

@@ -24,7 +24,9 @@ absl::Status ReplayCache::CheckAndRemember(const std::string& message_id, absl::
         absl::StrCat("message id ", message_id, " was already used: replay refused"));
   }
   if (anchor_by_id_.size() >= capacity_) {
-    return absl::ResourceExhaustedError(
+    // UNAVAILABLE, not RESOURCE_EXHAUSTED: the platform says that only of sizes (a JSON
+    // caller would read it as "too large").
+    return absl::UnavailableError(
         "replay cache is full of unexpired message ids; try again shortly");
   }
   // The id must be remembered until its timestamp falls out of the acceptance window, and

@@ -2,7 +2,7 @@
 // could still pass the freshness check, so that a captured request cannot be replayed.
 //
 // Thread-safe. Memory is bounded by `capacity`; when full of unexpired ids the cache refuses
-// new ids (RESOURCE_EXHAUSTED) rather than forgetting one that could then be replayed.
+// new ids (UNAVAILABLE) rather than forgetting one that could then be replayed.
 #ifndef RENKEI_SECURITY_SERVER_REPLAY_CACHE_H_
 #define RENKEI_SECURITY_SERVER_REPLAY_CACHE_H_
 

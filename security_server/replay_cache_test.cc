@@ -56,7 +56,7 @@ TEST(ReplayCache, RefusesNewIdsWhenFullInsteadOfForgetting) {
   ReplayCache cache(clock, 2);
   ASSERT_TRUE(cache.CheckAndRemember("a", kStart, kWindow).ok());
   ASSERT_TRUE(cache.CheckAndRemember("b", kStart, kWindow).ok());
-  EXPECT_EQ(cache.CheckAndRemember("c", kStart, kWindow).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(cache.CheckAndRemember("c", kStart, kWindow).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(cache.CheckAndRemember("a", kStart, kWindow).code(), absl::StatusCode::kAlreadyExists);
   clock.Advance(absl::Seconds(61));
   EXPECT_TRUE(cache.CheckAndRemember("c", clock.Now(), kWindow).ok());

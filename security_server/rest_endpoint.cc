@@ -10,12 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "common/certificates.h"
 #include "common/digest.h"
 #include "common/log.h"
 #include "common/monitoring_server.h"
 #include "common/openssl_types.h"
-#include "common/transport_security.h"
 #include "httplib.h"
 #include "security_server/openapi.h"
 #include "security_server/rest_request.h"
@@ -116,7 +114,17 @@ bool IsLoopbackHost(const std::string& host) {
                                                   host.back() == ']'
                                               ? host.size()
                                               : host.rfind(':'));
-  return name == "localhost" || name == "[::1]" || absl::StartsWith(name, "127.");
+  return name == "localhost" || name == "[::1]" || name == "127.0.0.1";
+}
+
+// The refusal of a plaintext call that a web page, not a local program, may have made.
+absl::Status CheckLocalProgram(const httplib::Request& request, bool plaintext) {
+  if (!plaintext || (IsLoopbackHost(request.get_header_value("Host")) &&
+                     !request.has_header("Origin"))) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      "the plaintext JSON entry answers only local programs: a loopback Host and no Origin");
 }
 
 void Answer(httplib::Response& response, int http_status, const absl::Status& status,
@@ -154,18 +162,22 @@ absl::Status RestEndpoint::Start(const std::string& address) {
   // JSON spells a message out: room for a request of the federation's size as JSON.
   const size_t max_body = static_cast<size_t>(max_payload_bytes_) * 2 + 64 * 1024;
   server_->set_payload_max_length(max_body);
-  server_->set_read_timeout(10, 0);
+  const int read_timeout = settings_.config.local().request_read_timeout_seconds() > 0
+                               ? settings_.config.local().request_read_timeout_seconds()
+                               : 10;
+  server_->set_read_timeout(read_timeout, 0);
   server_->set_write_timeout(10, 0);
   server_->set_keep_alive_max_count(1000);
   // httplib writes headers and body apart: without this each kept-alive call waits for the
   // client's delayed ACK (about 40 ms).
   server_->set_tcp_nodelay(true);
   // Refused before the body is read: a compressed or chunked body could grow past every
-  // limit (httplib bounds only a Content-Length), and a GET with a body would be read as the
-  // next request.
-  const bool plaintext = settings_.local_plaintext;
-  server_->set_pre_routing_handler([plaintext](const httplib::Request& request,
-                                               httplib::Response& response) {
+  // limit (httplib bounds only a Content-Length). httplib keeps the connection open after
+  // these, and what was not read is then read as the next request: so only refusals whose
+  // next request is the same caller's belong here (the Host and Origin checks are made once
+  // the body has been read, in Call and OpenApi).
+  server_->set_pre_routing_handler([](const httplib::Request& request,
+                                      httplib::Response& response) {
     std::optional<std::pair<int, absl::Status>> refusal;
     if (request.has_header("Content-Encoding")) {
       refusal = {415, absl::InvalidArgumentError(
@@ -177,11 +189,6 @@ absl::Status RestEndpoint::Start(const std::string& address) {
                request.get_header_value("Content-Length") != "0") {
       refusal = {400, absl::InvalidArgumentError(
                           absl::StrCat("a ", request.method, " request has no body"))};
-    } else if (plaintext && (!IsLoopbackHost(request.get_header_value("Host")) ||
-                             request.has_header("Origin"))) {
-      refusal = {403, absl::PermissionDeniedError(
-                          "the plaintext JSON entry answers only local programs: a loopback "
-                          "Host and no Origin")};
     }
     if (!refusal.has_value()) return httplib::Server::HandlerResponse::Unhandled;
     response.status = refusal->first;
@@ -230,9 +237,12 @@ void RestEndpoint::Refuse(const httplib::Request& request, absl::Time received_a
                           int http_status, const absl::Status& status,
                           const absl::Status& logged, httplib::Response& response) {
   // Not the caller's request but the provider's side failed (its schema, its server).
-  if (IsProviderFault(status)) http_status = 502;
-  local_.CountRefusal(v1::OperationalRecord::REST, request.path, CallerOf(request).peer_address,
-                      received_at, logged);
+  const bool providers = IsProviderFault(status) || http_status == 502;
+  if (providers) http_status = 502;
+  // Recorded by gRPC method name, as the gRPC entry's calls are, once the path names one.
+  absl::StatusOr<RestTarget> target = ParseRestPath(request.path, /*openapi=*/false);
+  local_.CountRefusal(v1::OperationalRecord::REST, target.ok() ? target->method : request.path,
+                      CallerOf(request).peer_address, received_at, logged, !providers);
   Answer(response, http_status, status, "");
 }
 
@@ -247,6 +257,8 @@ void RestEndpoint::Call(const httplib::Request& request, httplib::Response& resp
     Refuse(request, received_at, HttpStatusOf(status.code()), status, status, response);
   };
 
+  const absl::Status local = CheckLocalProgram(request, settings_.local_plaintext);
+  if (!local.ok()) return refuse(local);
   absl::StatusOr<RestTarget> target = ParseRestPath(request.path, /*openapi=*/false);
   if (!target.ok()) return refuse(target.status());
   absl::Time deadline = received_at + LocalEndpoint::kMaxExchange;
@@ -328,6 +340,8 @@ void RestEndpoint::OpenApi(const httplib::Request& request, httplib::Response& r
   auto refuse = [&](const absl::Status& status) {
     Refuse(request, received_at, HttpStatusOf(status.code()), status, status, response);
   };
+  const absl::Status local = CheckLocalProgram(request, settings_.local_plaintext);
+  if (!local.ok()) return refuse(local);
   absl::StatusOr<RestTarget> target = ParseRestPath(request.path, /*openapi=*/true);
   if (!target.ok()) return refuse(target.status());
   if (request.get_header_value_count("Renkei-Client") != 1) {

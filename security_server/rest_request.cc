@@ -22,13 +22,34 @@ std::string FirstLine(absl::string_view message) {
   return std::string(message.substr(0, message.find('\n')));
 }
 
-// Deeper than protobuf's own parsers and JSON printer go.
+// The JSON printer's own limit: a deeper answer could not be printed anyway.
 constexpr int kMaxMessageDepth = 64;
 
+// True when the packed contents of `field` up to `in`'s limit are whole values.
+bool IsWellFormedPacked(google::protobuf::io::CodedInputStream& in,
+                        const google::protobuf::FieldDescriptor& field) {
+  using google::protobuf::internal::WireFormat;
+  using google::protobuf::internal::WireFormatLite;
+  switch (WireFormat::WireTypeForFieldType(field.type())) {
+    case WireFormatLite::WIRETYPE_FIXED32:
+      return in.BytesUntilLimit() % 4 == 0 && in.Skip(in.BytesUntilLimit());
+    case WireFormatLite::WIRETYPE_FIXED64:
+      return in.BytesUntilLimit() % 8 == 0 && in.Skip(in.BytesUntilLimit());
+    default:  // varints
+      while (in.BytesUntilLimit() > 0) {
+        uint64_t value = 0;
+        if (!in.ReadVarint64(&value)) return false;
+      }
+      return true;
+  }
+}
+
 // True when `in` (up to its limit) holds a well-formed `type`, as protobuf's parser would
-// accept it: fields with another wire type than declared are unknown fields, strings of proto3
-// files are UTF-8. Walks the bytes without building any message, so a schema cannot make it
-// cost more than the bytes do; depth is bounded.
+// accept it: fields with another wire type than declared are unknown fields, packed values
+// are whole, and strings are UTF-8 (JSON cannot carry anything else; proto2 allows it, but the
+// printer would silently write ""). Walks the bytes without building any message, so a schema
+// cannot make it cost more than the bytes do; depth is bounded. The JSON printer trusts its
+// input: it prints made-up values for malformed bytes rather than failing.
 bool IsWellFormed(google::protobuf::io::CodedInputStream& in,
                   const google::protobuf::Descriptor& type, int depth) {
   using google::protobuf::FieldDescriptor;
@@ -40,12 +61,12 @@ bool IsWellFormed(google::protobuf::io::CodedInputStream& in,
     const uint32_t tag = in.ReadTag();
     if (tag == 0) return false;  // a tag that is none, or cut short
     const FieldDescriptor* field = type.FindFieldByNumber(static_cast<int>(tag >> 3));
-    const auto wire_type = WireFormatLite::GetTagWireType(tag);
-    const bool delimited = wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    const bool delimited =
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
     const bool nested = field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE;
-    const bool text = field != nullptr && field->type() == FieldDescriptor::TYPE_STRING &&
-                      field->file()->syntax() == google::protobuf::FileDescriptor::SYNTAX_PROTO3;
-    if (delimited && (nested || text)) {
+    const bool text = field != nullptr && field->type() == FieldDescriptor::TYPE_STRING;
+    const bool packed = field != nullptr && field->is_packable();
+    if (delimited && (nested || text || packed)) {
       uint32_t length = 0;
       if (!in.ReadVarint32(&length) || length > static_cast<uint32_t>(in.BytesUntilLimit())) {
         return false;
@@ -56,7 +77,10 @@ bool IsWellFormed(google::protobuf::io::CodedInputStream& in,
         continue;
       }
       const auto limit = in.PushLimit(static_cast<int>(length));
-      if (!IsWellFormed(in, *field->message_type(), depth + 1)) return false;
+      if (!(nested ? IsWellFormed(in, *field->message_type(), depth + 1)
+                   : IsWellFormedPacked(in, *field))) {
+        return false;
+      }
       in.PopLimit(limit);
       continue;
     }

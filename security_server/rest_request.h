@@ -46,8 +46,8 @@ LocalCall RestLocalCall(const RestTarget& target,
 absl::StatusOr<std::string> JsonToRequest(const ServiceSchemaView& schema,
                                           const google::protobuf::MethodDescriptor& method,
                                           absl::string_view json);
-// The provider's answer (protobuf bytes of `method`'s response message) as JSON, every
-// field printed. DATA_LOSS when the bytes do not parse as that message.
+// The provider's answer (protobuf bytes of `method`'s response message) as JSON, fields at
+// their defaults left out. DATA_LOSS when the bytes are not a well-formed such message.
 absl::StatusOr<std::string> ResponseToJson(const ServiceSchemaView& schema,
                                            const google::protobuf::MethodDescriptor& method,
                                            absl::string_view payload);

@@ -630,6 +630,54 @@ TEST(ServiceSchemaView, StreamingMethodIsUnimplemented) {
   EXPECT_EQ(*json, R"({"text":"hello"})");
 }
 
+// Packed numbers, a proto2 string and a group: what the JSON printer would print made-up
+// values for, or drop, instead of failing.
+constexpr char kPackedFile[] = R"pb(
+  name: "test/v1/packed.proto"
+  package: "test.v1"
+  message_type {
+    name: "Numbers"
+    field { name: "v" number: 1 label: LABEL_REPEATED type: TYPE_INT32 json_name: "v" }
+    field { name: "f" number: 2 label: LABEL_REPEATED type: TYPE_FIXED32 json_name: "f" }
+    field { name: "s" number: 3 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "s" }
+    field { name: "g" number: 4 label: LABEL_OPTIONAL type: TYPE_GROUP type_name: ".test.v1.Numbers.G" json_name: "g" }
+    nested_type { name: "G" field { name: "x" number: 5 label: LABEL_OPTIONAL type: TYPE_INT32 json_name: "x" } }
+  }
+  message_type { name: "Plain" field { name: "v" number: 1 label: LABEL_REPEATED type: TYPE_INT32 json_name: "v" } field { name: "f" number: 2 label: LABEL_REPEATED type: TYPE_FIXED32 json_name: "f" } field { name: "s" number: 3 label: LABEL_OPTIONAL type: TYPE_STRING json_name: "s" } }
+  service {
+    name: "Numbered"
+    method { name: "Get" input_type: ".test.v1.Plain" output_type: ".test.v1.Plain" }
+    method { name: "Grouped" input_type: ".test.v1.Plain" output_type: ".test.v1.Numbers" }
+  }
+  syntax: "proto2"
+)pb";
+
+TEST(ServiceSchemaView, MalformedPackedValuesAndNonUtf8StringsAreDataLossAndGroupsUnimplemented) {
+  v1::ServiceSchema schema;
+  schema.set_service(kService);
+  schema.set_client(kClient);
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kPackedFile,
+                                                            schema.mutable_files()->add_file()));
+  schema.add_methods("/test.v1.Numbered/Get");
+  schema.add_methods("/test.v1.Numbered/Grouped");
+  auto view = ServiceSchemaView::Create(schema);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ((*view)->FindMethod("/test.v1.Numbered/Grouped").status().code(),
+            absl::StatusCode::kUnimplemented);
+  auto get = (*view)->FindMethod("/test.v1.Numbered/Get");
+  ASSERT_TRUE(get.ok()) << get.status();
+  auto fine = ResponseToJson(**view, **get, std::string("\x0A\x02\x01\x02", 4));
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_EQ(*fine, R"({"v":[1,2]})");
+  for (const std::string& payload : {
+           std::string("\x0A\x02\x01\xFF", 4),         // a packed varint cut short
+           std::string("\x12\x03\x01\x02\x03", 5),    // packed fixed32 of 3 bytes
+           std::string("\x1A\x01\xFF", 3)}) {           // a proto2 string that is not UTF-8
+    EXPECT_EQ(ResponseToJson(**view, **get, payload).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+}
+
 // HttpStatusOf, RestErrorBody
 
 TEST(HttpStatusOf, MapsEveryGrpcCode) {
@@ -726,7 +774,7 @@ TEST(RestErrorBody, Utf8PassesThroughUnchanged) {
 TEST(RestErrorBody, BytesThatAreNotUtf8BecomeReplacementCharactersAndItIsStillJson) {
   // A lone continuation byte, a cut sequence, an overlong '/', a surrogate: from a hostile
   // provider's status message, say.
-  const std::string message("a\x80" "b\xE8\xBE" "c\xC0\xAF" "d\xED\xA0\x80" "e", 15);
+  const std::string message("a\x80" "b\xE8\xBE" "c\xC0\xAF" "d\xED\xA0\x80" "e", 13);
   const std::string body = RestErrorBody(absl::UnknownError(message), "");
   EXPECT_EQ(Field(ParsedBody(body), "message").find('a'), 0u);
   EXPECT_THAT(body, HasSubstr("a\\ufffdb"));

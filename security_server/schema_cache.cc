@@ -58,6 +58,7 @@ void SchemaCache::Get(const LocalCaller& caller, const std::string& client,
   const Key key{client, service};
   absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> kept;
   bool answered_here = true;
+  bool refresh = false;
   {
     absl::MutexLock lock(&mu_);
     if (entries_.size() >= kMaxEntries && entries_.count(key) == 0) {
@@ -68,6 +69,11 @@ void SchemaCache::Get(const LocalCaller& caller, const std::string& client,
     Entry& entry = entries_[key];
     if (entry.version == version && entry.schema != nullptr) {
       kept = entry.schema;
+      if (absl::Now() >= entry.ask_again_at && !entry.refreshing && entry.waiting.empty()) {
+        entry.refreshing = true;  // asked again while the kept schema serves
+        ++questions_out_;
+        refresh = true;
+      }
     } else if (entry.version == version && !entry.refusal.ok() &&
                absl::Now() < entry.refused_until) {
       kept = entry.refusal;
@@ -78,19 +84,23 @@ void SchemaCache::Get(const LocalCaller& caller, const std::string& client,
       if (asking && entry.version == version) return;  // the question out answers this one too
       entry.version = version;
       entry.schema = nullptr;
+      entry.refreshing = false;
       entry.refusal = absl::OkStatus();
       ++questions_out_;
     }
   }
   if (answered_here) {
     std::move(done)(std::move(kept));
-    return;
+    if (!refresh) return;
   }
+  Ask(key, version, *std::move(prepared));
+}
 
+void SchemaCache::Ask(const Key& key, int64_t version, PreparedDescribe prepared) {
   auto question = std::make_shared<Question>();
   question->key = key;
   question->version = version;
-  question->prepared = *std::move(prepared);
+  question->prepared = std::move(prepared);
   // Not any one caller's deadline: the answer serves every caller waiting for it.
   question->context.set_deadline(absl::ToChronoTime(absl::Now() + kLongestQuestion));
   question->stub = endpoint_.PeerStub(question->prepared.provider, *question->prepared.federation);
@@ -161,12 +171,18 @@ void SchemaCache::Answered(const Key& key, int64_t version,
     --questions_out_;
     auto entry = entries_.find(key);
     if (entry != entries_.end() && entry->second.version == version) {
-      waiting.swap(entry->second.waiting);
+      Entry& kept = entry->second;
+      waiting.swap(kept.waiting);
+      const bool refreshed = kept.refreshing;
+      kept.refreshing = false;
       if (schema.ok()) {
-        entry->second.schema = *schema;
+        kept.schema = *schema;
+        kept.ask_again_at = absl::Now() + kSchemaKept;
+      } else if (refreshed && kept.schema != nullptr) {
+        kept.ask_again_at = absl::Now() + kRefusalKept;  // the kept one serves on
       } else {
-        entry->second.refusal = schema.status();
-        entry->second.refused_until = absl::Now() + kRefusalKept;
+        kept.refusal = schema.status();
+        kept.refused_until = absl::Now() + kRefusalKept;
       }
     }
   }

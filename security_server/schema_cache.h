@@ -1,8 +1,10 @@
 // SchemaCache: the consumer side of the JSON entry's descriptors. The schema of a provided
 // service for one of this server's clients is asked of the provider's security server
 // (PeerExchange.DescribeSchema), verified (security_server/service_schema.h) and kept for the
-// configuration version it was made under. Concurrent misses share one question; a refusal
-// is kept for kRefusalKept, so a provider with a broken schema is not asked on every call.
+// configuration version in force here, for at most kSchemaKept (the provider's rights and
+// backend can change without a new configuration): then it is asked again while the kept one
+// still serves. Concurrent misses share one question; a refusal is kept for kRefusalKept, so a
+// provider with a broken schema is not asked on every call.
 //
 // Never blocks a gRPC thread: `done` runs at once for a kept schema or refusal, else on this
 // class's own thread, which verifies answers (how long that takes is up to the provider).
@@ -48,17 +50,21 @@ class SchemaCache {
   static constexpr size_t kMaxEntries = 1024;
   static constexpr absl::Duration kLongestQuestion = absl::Seconds(15);
   static constexpr absl::Duration kRefusalKept = absl::Seconds(5);
+  static constexpr absl::Duration kSchemaKept = absl::Minutes(5);
 
  private:
   using Key = std::pair<std::string, std::string>;  // (client, service)
   struct Entry {
     int64_t version = -1;
     std::shared_ptr<const ServiceSchemaView> schema;  // of `version`, once known
+    absl::Time ask_again_at;                          // for `schema`
+    bool refreshing = false;                          // a question for a kept schema is out
     absl::Status refusal;                             // of `version`, until refused_until
     absl::Time refused_until;
     std::vector<Done> waiting;                        // while a question is out
   };
   struct Question;
+  void Ask(const Key& key, int64_t version, PreparedDescribe prepared);
   void Verify(Question& question);
   void Answered(const Key& key, int64_t version,
                 absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> schema);

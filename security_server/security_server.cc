@@ -298,13 +298,19 @@ void SecurityServer::Shutdown(absl::Duration grace) {
   gpr_timespec deadline = gpr_time_add(
       gpr_now(GPR_CLOCK_REALTIME),
       gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));
-  // Local first: no new outgoing exchanges (the JSON entry lets the calls it serves finish);
-  // then peer: answers in flight still complete.
-  if (rest_endpoint_) rest_endpoint_->Stop();
+  // Local first: no new outgoing exchanges (the JSON entry's listener and the gRPC server
+  // stop accepting together; both let the calls they serve finish within the grace period,
+  // then those still running are cancelled); then peer: answers in flight still complete.
+  std::thread rest_stopping;
+  if (rest_endpoint_) rest_stopping = std::thread([this] { rest_endpoint_->Stop(); });
   if (local_server_) local_server_->Shutdown(deadline);
   if (local_endpoint_ && !local_endpoint_->WaitForExchanges(absl::Now() + grace)) {
-    Log(LogLevel::kWarning, "server", "exchanges still running at the end of the grace period");
+    Log(LogLevel::kWarning, "server",
+        "cancelling the exchanges still running at the end of the grace period");
+    local_endpoint_->CancelExchanges();
+    local_endpoint_->WaitForExchanges(absl::InfiniteFuture());
   }
+  if (rest_stopping.joinable()) rest_stopping.join();
   if (schema_publisher_) schema_publisher_->Stop();
   if (peer_server_) peer_server_->Shutdown(deadline);
   // Last: one more attempt to ship what the drained calls recorded.

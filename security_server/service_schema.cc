@@ -27,8 +27,9 @@ constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
 // More than any real service has; bounds the work a schema can ask of Create.
 constexpr int kMaxMethods = 10'000;
 
-// True when `type` or any message it holds, however deep, is google.protobuf.Any.
-bool ReachesAny(const google::protobuf::Descriptor& type) {
+// True when `type` or any message it holds, however deep, is google.protobuf.Any or has a
+// proto2 group (the JSON transcoder writes a group's start without its end).
+bool ReachesAnyOrGroup(const google::protobuf::Descriptor& type) {
   std::set<const google::protobuf::Descriptor*> seen = {&type};
   std::vector<const google::protobuf::Descriptor*> waiting = {&type};
   while (!waiting.empty()) {
@@ -36,6 +37,7 @@ bool ReachesAny(const google::protobuf::Descriptor& type) {
     waiting.pop_back();
     if (next->full_name() == "google.protobuf.Any") return true;
     for (int i = 0; i < next->field_count(); ++i) {
+      if (next->field(i)->type() == google::protobuf::FieldDescriptor::TYPE_GROUP) return true;
       const google::protobuf::Descriptor* held = next->field(i)->message_type();
       if (held != nullptr && seen.insert(held).second) waiting.push_back(held);
     }
@@ -93,10 +95,12 @@ absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> ServiceSchemaView::Crea
       view->callable_.emplace(method, absl::UnimplementedError(absl::StrCat(
                                           method, " is a streaming method: only unary methods "
                                           "can be called with JSON")));
-    } else if (ReachesAny(*found->input_type()) || ReachesAny(*found->output_type())) {
+    } else if (ReachesAnyOrGroup(*found->input_type()) ||
+               ReachesAnyOrGroup(*found->output_type())) {
       view->callable_.emplace(method, absl::UnimplementedError(absl::StrCat(
-                                          method, " carries google.protobuf.Any, which the JSON "
-                                          "entry does not transcode: call it with gRPC")));
+                                          method, " carries google.protobuf.Any or a proto2 "
+                                          "group, which the JSON entry does not transcode: call "
+                                          "it with gRPC")));
     } else {
       view->callable_.emplace(method, found);
     }
@@ -140,12 +144,8 @@ absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> VerifyServiceSchema(
         absl::StrCat("asked for the schema of ", service, " for ", client, ", got one of ",
                      schema.service(), " for ", schema.client()));
   }
-  if (schema.configuration_version() != federation.configuration().version()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the provider's schema of ", service, " was made under configuration version ",
-        schema.configuration_version(), ", this server has ",
-        federation.configuration().version()));
-  }
+  // Its configuration version may differ from ours: servers pick a new one up at their own
+  // times, and the provider checks the rights again on every exchange in any case.
   return ServiceSchemaView::Create(std::move(schema));
 }
 

@@ -2,8 +2,8 @@
 // what a provider member states about a provided service, checked by the consumer's security
 // server before it transcodes anything with it.
 //
-// Thread-safe: a ServiceSchemaView is immutable once made (DescriptorPool and
-// DynamicMessageFactory lookups lock internally).
+// Thread-safe: a ServiceSchemaView is immutable once made (its pool is built eagerly; lookups
+// lock internally).
 #ifndef RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
 #define RENKEI_SECURITY_SERVER_SERVICE_SCHEMA_H_
 
@@ -64,9 +64,9 @@ absl::StatusOr<v1::SignedHeader> SignServiceSchema(const v1::ServiceSchema& sche
 
 // Checks what a provider's security server answered to DescribeSchema: a ServiceSchema signed
 // (as that type) by the member that owns `service`, with a certificate the federation accepts,
-// about `service` and `client`, under the configuration version in force. UNAUTHENTICATED for
-// a bad signature or signer, INVALID_ARGUMENT when it says something else than was asked or
-// its descriptors do not build, UNAVAILABLE when it was made under another configuration.
+// about `service` and `client` (under whatever configuration version the provider has: they
+// roll out at each server's own time). UNAUTHENTICATED for a bad signature or signer,
+// INVALID_ARGUMENT when it says something else than was asked or its descriptors do not build.
 absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> VerifyServiceSchema(
     const v1::SignedHeader& signed_schema, const Federation& federation,
     const std::string& client, const std::string& service);

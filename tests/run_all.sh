@@ -67,7 +67,7 @@ fi
 if [ "${RENKEI_TSAN:-1}" != "0" ]; then
   # ThreadSanitizer over the tests of our own concurrency (TESTING.md says why not the
   # process-level suites), after the check that TSan sees Abseil's Mutex and a real race.
-  run 'tests(//common/... + //security_server/... + //broker/... + //audit/...) except attr(tags, manual, //...) + attr(tags, tsan, //tests/...)' \
+  run 'tests(//common/... + //security_server/... + //broker/... + //audit/...) except attr(tags, manual, //...) except attr(tags, no_tsan, //...) + attr(tags, tsan, //tests/...)' \
     --config=tsan --local_test_jobs=1
 fi
 if [ "${RENKEI_FUZZ:-1}" != "0" ]; then
