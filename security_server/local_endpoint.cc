@@ -106,21 +106,12 @@ class OutboundExchange {
   // Counts the finished exchange and keeps its operational record.
   void CountExchange(absl::StatusCode outcome) {
     bool prepared = !prepared_.header.message_id().empty();
-    const std::string client = prepared ? ToString(prepared_.header.client()) : "unverified";
-    const std::string service = prepared ? ToString(prepared_.header.service()) : "unverified";
-    metrics_.CountExchange("outbound", client, service, outcome);
-    metrics_.CountLocalCall(entry_, outcome);
     operational_.set_message_id(prepared_.header.message_id());
-    operational_.set_role(v1::OperationalRecord::CONSUMER);
-    operational_.set_entry(entry_);
-    *operational_.mutable_received_at() = ToTimestamp(received_at_);
-    operational_.set_client(client);
-    operational_.set_service(service);
+    operational_.set_client(prepared ? ToString(prepared_.header.client()) : "unverified");
+    operational_.set_service(prepared ? ToString(prepared_.header.service()) : "unverified");
     operational_.set_method(method_);
-    operational_.set_outcome(static_cast<int>(outcome));
     operational_.set_peer_address(peer_address_);
-    operational_.set_total_us(absl::ToInt64Microseconds(absl::Now() - received_at_));
-    endpoint_.operational_log().Record(operational_);
+    endpoint_.CountCall(std::move(operational_), entry_, received_at_, outcome);
   }
 
   // Rejections this server made are counted by the caller: a provider's are the provider's.
@@ -291,20 +282,26 @@ void LocalEndpoint::CountRefusal(v1::OperationalRecord::Entry entry, const std::
                                  const std::string& peer_address, absl::Time received_at,
                                  const absl::Status& status, bool refused_here) {
   if (refused_here) metrics_.CountRejection("local", status.code());
-  metrics_.CountExchange("outbound", "unverified", "unverified", status.code());
-  metrics_.CountLocalCall(entry, status.code());
   v1::OperationalRecord operational;
-  operational.set_role(v1::OperationalRecord::CONSUMER);
-  operational.set_entry(entry);
-  *operational.mutable_received_at() = ToTimestamp(received_at);
   operational.set_client("unverified");
   operational.set_service("unverified");
   operational.set_method(method);
-  operational.set_outcome(static_cast<int>(status.code()));
   operational.set_peer_address(peer_address);
+  CountCall(std::move(operational), entry, received_at, status.code());
+  LogRefusal(entry, method, peer_address, status, "");
+}
+
+void LocalEndpoint::CountCall(v1::OperationalRecord operational,
+                              v1::OperationalRecord::Entry entry, absl::Time received_at,
+                              absl::StatusCode outcome) {
+  metrics_.CountExchange("outbound", operational.client(), operational.service(), outcome);
+  metrics_.CountLocalCall(entry, outcome);
+  operational.set_role(v1::OperationalRecord::CONSUMER);
+  operational.set_entry(entry);
+  *operational.mutable_received_at() = ToTimestamp(received_at);
+  operational.set_outcome(static_cast<int>(outcome));
   operational.set_total_us(absl::ToInt64Microseconds(absl::Now() - received_at));
   operational_log_.Record(operational);
-  LogRefusal(entry, method, peer_address, status, "");
 }
 
 grpc::ServerGenericBidiReactor* LocalEndpoint::CreateReactor(

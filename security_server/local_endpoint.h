@@ -75,6 +75,12 @@ class LocalEndpoint final : public grpc::CallbackGenericService {
                     const std::string& peer_address, absl::Time received_at,
                     const absl::Status& status, bool refused_here);
 
+  // Counts a finished local call and keeps its operational record. `operational` holds what
+  // the call learned (parties, method, caller, message id, sizes, stage times); the rest is
+  // filled in here.
+  void CountCall(v1::OperationalRecord operational, v1::OperationalRecord::Entry entry,
+                 absl::Time received_at, absl::StatusCode outcome);
+
   // The longest an exchange may take when the caller set no (or a longer) deadline: a little
   // more than the provider side's own bound on its backend call.
   static constexpr absl::Duration kMaxExchange = absl::Seconds(65);

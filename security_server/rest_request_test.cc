@@ -396,8 +396,8 @@ class TranscodingTest : public ::testing::Test {
 TEST_F(TranscodingTest, SchemaViewDescribesTheService) {
   EXPECT_EQ(schema_->service(), kService);
   EXPECT_EQ(schema_->client(), kClient);
-  EXPECT_TRUE(schema_->Offers(kGetResident));
-  EXPECT_TRUE(schema_->Offers(kGetCertificate));
+  EXPECT_TRUE(schema_->FindMethod(kGetResident).ok());
+  EXPECT_TRUE(schema_->FindMethod(kGetCertificate).ok());
   EXPECT_TRUE(schema_->Allows(kGetResident));
   EXPECT_FALSE(schema_->Allows(kGetCertificate));
   EXPECT_EQ(get_resident_->input_type()->full_name(), "renkei.municipal.v1.GetResidentRequest");

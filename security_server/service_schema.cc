@@ -52,7 +52,6 @@ std::string TypeUrlOf(const google::protobuf::Descriptor& type) {
 }
 
 ServiceSchemaView::ServiceSchemaView(v1::ServiceSchema schema) : schema_(std::move(schema)) {
-  methods_.insert(schema_.methods().begin(), schema_.methods().end());
   allowed_.insert(schema_.allowed_methods().begin(), schema_.allowed_methods().end());
 }
 
@@ -70,9 +69,10 @@ absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> ServiceSchemaView::Crea
     }
     services.insert(service);
   }
+  const std::set<std::string> offered(schema.methods().begin(), schema.methods().end());
   std::shared_ptr<ServiceSchemaView> view(new ServiceSchemaView(std::move(schema)));
   for (const std::string& method : view->allowed_) {
-    if (view->methods_.count(method) == 0) {
+    if (offered.count(method) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "allowed method ", absl::CHexEscape(method.substr(0, 200)), " is not offered"));
     }
@@ -81,7 +81,7 @@ absl::StatusOr<std::shared_ptr<const ServiceSchemaView>> ServiceSchemaView::Crea
                           BuildDescriptorPool(view->schema_.files(), {services.begin(), services.end()}));
   view->resolver_.reset(
       google::protobuf::util::NewTypeResolverForDescriptorPool(kTypeUrlPrefix, view->pool_.get()));
-  for (const std::string& method : view->methods_) {
+  for (const std::string& method : offered) {
     const google::protobuf::ServiceDescriptor* service =
         view->pool_->FindServiceByName(ServiceNameOf(method));
     const google::protobuf::MethodDescriptor* found =

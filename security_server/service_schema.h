@@ -30,7 +30,6 @@ class ServiceSchemaView {
   const std::string& service() const { return schema_.service(); }
   const std::string& client() const { return schema_.client(); }
   int64_t configuration_version() const { return schema_.configuration_version(); }
-  bool Offers(const std::string& method) const { return methods_.count(method) > 0; }
   bool Allows(const std::string& method) const { return allowed_.count(method) > 0; }
   const std::set<std::string>& allowed_methods() const { return allowed_; }
   const google::protobuf::DescriptorPool& pool() const { return *pool_; }
@@ -47,7 +46,6 @@ class ServiceSchemaView {
   explicit ServiceSchemaView(v1::ServiceSchema schema);
 
   v1::ServiceSchema schema_;
-  std::set<std::string> methods_;
   std::set<std::string> allowed_;
   std::unique_ptr<google::protobuf::DescriptorPool> pool_;  // built eagerly: nothing lazy later
   std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;

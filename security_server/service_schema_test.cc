@@ -84,9 +84,12 @@ TEST_F(ServiceSchemaTest, SchemaSignedByTheProviderMemberVerifies) {
   EXPECT_EQ((*view)->service(), TestFederation::kService);
   EXPECT_EQ((*view)->client(), TestFederation::kClient);
   EXPECT_EQ((*view)->configuration_version(), pki_.configuration.version());
-  EXPECT_TRUE((*view)->Offers(kGetResident));
-  EXPECT_TRUE((*view)->Offers(kGetCertificate));
-  EXPECT_FALSE((*view)->Offers("/renkei.municipal.v1.ResidentRegistry/DeleteResident"));
+  EXPECT_TRUE((*view)->FindMethod(kGetResident).ok());
+  EXPECT_TRUE((*view)->FindMethod(kGetCertificate).ok());
+  EXPECT_EQ((*view)->FindMethod("/renkei.municipal.v1.ResidentRegistry/DeleteResident")
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
   EXPECT_TRUE((*view)->Allows(kGetResident));
   EXPECT_FALSE((*view)->Allows(kGetCertificate));
   EXPECT_THAT((*view)->allowed_methods(), ElementsAre(kGetResident));
